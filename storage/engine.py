@@ -1,0 +1,97 @@
+"""One database engine for the whole process, with SQLite made safe for writers.
+
+SQLite through SQLAlchemy begins transactions lazily (pysqlite's legacy
+behaviour), so "count, then insert" races between writers. We follow
+SQLAlchemy's documented pysqlite recipe: switch the driver's own transaction
+handling off (``isolation_level = None``) and emit ``BEGIN`` ourselves —
+``BEGIN IMMEDIATE`` for write transactions, so the write lock is taken before
+the first read and a check-then-write is atomic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+
+_WRITE_OPTION = "kenniscafe_write"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def sqlite_url_for_path(path: str | Path) -> str:
+    """The async SQLAlchemy URL of a SQLite file at ``path``."""
+    return f"sqlite+aiosqlite:///{Path(path)}"
+
+
+class Database:
+    """The engine plus read and write sessions; SQLite or PostgreSQL by URL."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite:
+            _ensure_parent_folder(url)
+            kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        self._writer = self.engine.execution_options(**{_WRITE_OPTION: True})
+        if self.is_sqlite:
+            _install_sqlite_recipe(self.engine)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for reading; on SQLite a deferred transaction (no lock)."""
+        async with AsyncSession(self.engine, expire_on_commit=False) as session:
+            async with session.begin():
+                yield session
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A session whose transaction holds the write lock from its start
+        (``BEGIN IMMEDIATE`` on SQLite), committed on leaving the block."""
+        async with AsyncSession(self._writer, expire_on_commit=False) as session:
+            async with session.begin():
+                yield session
+
+    async def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision."""
+        from storage.migrate import upgrade_to_head
+
+        async with self._writer.connect() as conn:
+            await conn.run_sync(upgrade_to_head)
+            await conn.commit()
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+
+def _ensure_parent_folder(url: str) -> None:
+    path = url.split(":///", 1)[-1]
+    if path and path != ":memory:" and not path.startswith("file:"):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _install_sqlite_recipe(engine: AsyncEngine) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the driver (see module docstring).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        writes = conn.get_execution_options().get(_WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")

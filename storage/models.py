@@ -1,0 +1,269 @@
+"""SQLModel tables: the whole schema of the bot.
+
+Every entity of the product spec has its table here from the start, so later
+capabilities fill tables in rather than redesign them. These rows never leave
+``storage/``: repositories turn them into the core's plain dataclasses.
+
+Timestamps are time-zone-aware ``datetime`` values: SQLModel's column type
+stores them in UTC and hands them back in UTC (rule 7 of the architecture).
+Conversion to a community's zone happens in the core, at display time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Community(SQLModel, table=True):
+    """A knowledge café: one configured community, spanning rooms on platforms."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    timezone: str = "Europe/Amsterdam"
+    language: str = "en"
+    created_at: datetime
+
+
+class Room(SQLModel, table=True):
+    """A chat room or channel the bot listens in, tied to one community."""
+
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id", index=True)
+    platform: str
+    external_id: str
+    is_digest_room: bool = False
+
+
+class Member(SQLModel, table=True):
+    """A person. Linked platform identities all point to one member."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    display_name: str
+    created_at: datetime
+    digest_dm: bool = False
+    pairing_opt_in: bool = False
+
+
+class Identity(SQLModel, table=True):
+    """One platform account of a member (Matrix id, Slack id, console name)."""
+
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    platform: str
+    external_id: str
+    display_name: str
+    created_at: datetime
+
+
+class Membership(SQLModel, table=True):
+    """A member's place in a community: role and first appearance."""
+
+    __table_args__ = (UniqueConstraint("community_id", "member_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id")
+    member_id: int = Field(foreign_key="member.id", index=True)
+    role: str = "member"  # member | organizer | manager
+    joined_at: datetime
+
+
+class MemberTopic(SQLModel, table=True):
+    """A declared interest or area of expertise of a member."""
+
+    __table_args__ = (UniqueConstraint("member_id", "kind", "topic"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    kind: str  # interest | expertise
+    topic: str = Field(index=True)
+
+
+class Post(SQLModel, table=True):
+    """An archived piece of knowledge. ``removed_at`` marks a soft delete."""
+
+    __table_args__ = (
+        UniqueConstraint("community_id", "number"),
+        # A chat message saved twice (reply + 🔖) stays one post.
+        UniqueConstraint("community_id", "source_platform", "source_message_id"),
+        Index("ix_post_community_created", "community_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id")
+    number: int
+    title: str
+    body: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    author_id: int = Field(foreign_key="member.id", index=True)
+    saved_by_id: int | None = Field(default=None, foreign_key="member.id")
+    source_platform: str | None = None
+    source_room: str | None = None
+    source_message_id: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    removed_at: datetime | None = None
+    removed_by_id: int | None = Field(default=None, foreign_key="member.id")
+
+
+class Tag(SQLModel, table=True):
+    """A tag name within a community (stored lower-case, without ``#``)."""
+
+    __table_args__ = (UniqueConstraint("community_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id")
+    name: str
+
+
+class PostTag(SQLModel, table=True):
+    """Which tags a post carries."""
+
+    post_id: int = Field(foreign_key="post.id", primary_key=True)
+    tag_id: int = Field(foreign_key="tag.id", primary_key=True, index=True)
+
+
+class PostLink(SQLModel, table=True):
+    """A link found in a post body: the post's documents."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", index=True)
+    position: int
+    url: str
+
+
+class Reaction(SQLModel, table=True):
+    """One member's emoji on a post (via any platform message of the post)."""
+
+    __table_args__ = (UniqueConstraint("post_id", "member_id", "emoji"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", index=True)
+    member_id: int = Field(foreign_key="member.id")
+    emoji: str
+    created_at: datetime
+
+
+class Comment(SQLModel, table=True):
+    """A comment on a post, by command or as a thread reply."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", index=True)
+    member_id: int = Field(foreign_key="member.id")
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime
+
+
+class Event(SQLModel, table=True):
+    """A coffee table: an in-person meeting members sign up for."""
+
+    __table_args__ = (UniqueConstraint("community_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id")
+    number: int
+    title: str
+    starts_at: datetime = Field(index=True)
+    location: str
+    capacity: int | None = None  # None: unlimited
+    status: str = "open"  # open | closed | cancelled
+    cancel_reason: str | None = None
+    follow_up_of_id: int | None = Field(default=None, foreign_key="event.id")
+    created_by_id: int = Field(foreign_key="member.id")
+    created_at: datetime
+    updated_at: datetime
+
+
+class Signup(SQLModel, table=True):
+    """A member's sign-up for an event; ``queued_at`` orders the waitlist."""
+
+    __table_args__ = (
+        UniqueConstraint("event_id", "member_id"),
+        Index("ix_signup_event_state", "event_id", "state", "queued_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id")
+    member_id: int = Field(foreign_key="member.id", index=True)
+    state: str  # going | waitlisted | cancelled
+    queued_at: datetime
+    updated_at: datetime
+
+
+class EventInterest(SQLModel, table=True):
+    """'I can't come, tell me about the next one.'"""
+
+    event_id: int = Field(foreign_key="event.id", primary_key=True)
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    created_at: datetime
+    notified_at: datetime | None = None
+
+
+class MessageAnchor(SQLModel, table=True):
+    """A platform message the bot sent that stands for a post or an event,
+    so reactions and thread replies on it reach the right thing."""
+
+    __table_args__ = (UniqueConstraint("platform", "room_external_id", "message_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    room_external_id: str
+    message_id: str
+    post_id: int | None = Field(default=None, foreign_key="post.id")
+    event_id: int | None = Field(default=None, foreign_key="event.id")
+    created_at: datetime
+
+
+class OutboundLedger(SQLModel, table=True):
+    """Notifications that must go out once: the unique key claims them."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    created_at: datetime
+
+
+class ProcessedInbound(SQLModel, table=True):
+    """Inbound platform events already handled (Slack retries, Matrix replays)."""
+
+    __table_args__ = (UniqueConstraint("platform", "event_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    event_id: str
+    received_at: datetime = Field(index=True)
+
+
+class AdapterState(SQLModel, table=True):
+    """Small durable values an adapter needs, e.g. the Matrix sync token."""
+
+    key: str = Field(primary_key=True)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime
+
+
+class LinkCode(SQLModel, table=True):
+    """A one-time code linking a Matrix and a Slack identity."""
+
+    code: str = Field(primary_key=True)
+    member_id: int = Field(foreign_key="member.id")
+    platform: str
+    created_at: datetime
+    expires_at: datetime
+
+
+class PairingMatch(SQLModel, table=True):
+    """Two members introduced in a pairing round."""
+
+    __table_args__ = (UniqueConstraint("community_id", "round_key", "member_a_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id")
+    round_key: str
+    member_a_id: int = Field(foreign_key="member.id")
+    member_b_id: int = Field(foreign_key="member.id")
+    created_at: datetime
