@@ -1,0 +1,124 @@
+"""``kenniscafe``: the command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, check_config_file, load_settings
+from storage.engine import Database, sqlite_url_for_path
+
+DEFAULT_CONFIG = Path("bot.toml")
+
+
+def _settings(config: Path | None) -> Settings:
+    """The settings from ``config``, else ``bot.toml`` if present, else defaults."""
+    if config is None and DEFAULT_CONFIG.exists():
+        config = DEFAULT_CONFIG
+    return load_settings(config)
+
+
+def _with_database(settings: Settings, db_path: str | None) -> Settings:
+    if db_path is None:
+        return settings
+    bot = settings.bot.model_copy(update={"database": sqlite_url_for_path(db_path)})
+    return settings.model_copy(update={"bot": bot})
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from adapters.runtime import run_console
+
+    settings = _settings(args.config)
+    if settings.matrix.enabled or settings.slack.enabled:
+        print("Matrix and Slack adapters are not available in this version yet; "
+              "disable them in the config to use the console.", file=sys.stderr)
+        return 2
+    asyncio.run(run_console(settings))
+    return 0
+
+
+def _cmd_console(args: argparse.Namespace) -> int:
+    from adapters.runtime import run_console
+
+    settings = _with_database(_settings(args.config), args.db)
+    asyncio.run(run_console(settings, user=args.as_user))
+    return 0
+
+
+def _cmd_check_config(args: argparse.Namespace) -> int:
+    problems = check_config_file(args.file)
+    for problem in problems:
+        print(problem)
+    if not problems:
+        print(f"{args.file}: OK")
+    return 1 if problems else 0
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    settings = _with_database(_settings(args.config), args.db)
+
+    async def migrate() -> None:
+        db = Database(settings.bot.database)
+        try:
+            await db.migrate()
+        finally:
+            await db.dispose()
+
+    asyncio.run(migrate())
+    print(f"Database is up to date: {settings.bot.database}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, with ``--help`` on every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="kenniscafe", description="The Kenniscafé bot: a knowledge-sharing community on Matrix, Slack and the console."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="start the bot (the console when no chat platform is enabled)",
+                         description="Start the bot with its configuration. With neither Matrix nor Slack "
+                         "enabled it runs on the console with a local SQLite file.")
+    run.add_argument("--config", type=Path, help="config file (default: bot.toml here, else built-in defaults)")
+    run.set_defaults(func=_cmd_run)
+
+    console = sub.add_parser("console", help="talk to the bot on stdin/stdout",
+                             description="The bot on the console. Lines are messages; /help lists console "
+                             "commands (/as, /react, /unreact, /reply, /quit). Reads to end of input when "
+                             "stdin is not a terminal.")
+    console.add_argument("--db", help="SQLite file to use (default: the config's database)")
+    console.add_argument("--as", dest="as_user", metavar="NAME", help="speak as NAME (default: the first manager)")
+    console.add_argument("--config", type=Path, help="config file (default: bot.toml here, else built-in defaults)")
+    console.set_defaults(func=_cmd_console)
+
+    check = sub.add_parser("check-config", help="report every problem in a config file",
+                           description="Validate a config file; prints each problem with its key and exits 1 "
+                           "if there are any.")
+    check.add_argument("file", type=Path)
+    check.set_defaults(func=_cmd_check_config)
+
+    migrate = sub.add_parser("migrate", help="bring the database schema up to date",
+                             description="Apply database migrations (the bot also does this on start).")
+    migrate.add_argument("--config", type=Path, help="config file (default: bot.toml here, else built-in defaults)")
+    migrate.add_argument("--db", help="SQLite file to migrate instead of the config's database")
+    migrate.set_defaults(func=_cmd_migrate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``kenniscafe`` command."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args))
+    except ConfigError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""The console: the same bot on stdin/stdout, scriptable for tests and demos.
+
+Every message printed — the user's and the bot's — starts with a reference
+such as ``[m7]`` that later lines can point at:
+
+    /as NAME             speak as NAME from now on
+    /react REF EMOJI     react to message REF     /unreact REF EMOJI
+    /reply REF TEXT      reply to message REF (in its thread)
+    /help                these commands           /quit
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import TextIO
+
+from bot.incoming import (
+    Actor,
+    Incoming,
+    MessageReceived,
+    MessageRef,
+    QuotedMessage,
+    ReactionAdded,
+    ReactionRemoved,
+    RoomRef,
+)
+from bot.richtext import Document, render_plain
+
+PLATFORM = "console"
+ROOM = RoomRef(PLATFORM, "console")
+BOT_NAME = "bot"
+
+CONSOLE_HELP = """\
+-- console commands:
+--   /as NAME            speak as NAME (created on first use)
+--   /react REF EMOJI    react to a message, e.g. /react m2 👍
+--   /unreact REF EMOJI  take a reaction back
+--   /reply REF TEXT     reply to a message in its thread (e.g. /reply m3 !kc save)
+--   /quit               leave (end of input works too)"""
+
+
+@dataclass(frozen=True)
+class _Printed:
+    author: str
+    text: str
+
+
+class ConsoleAdapter:
+    """Reads lines, hands them to the bot as neutral events, prints replies.
+
+    Implements the Messenger port for the ``console`` platform."""
+
+    platform = PLATFORM
+
+    def __init__(self, handle: Callable[[Incoming], Awaitable[None]], out: TextIO, user: str) -> None:
+        self._handle = handle
+        self._out = out
+        self.user = user
+        self._messages: dict[str, _Printed] = {}
+
+    # -- Messenger port ----------------------------------------------------
+
+    async def send(self, room: RoomRef, doc: Document, *, in_reply_to: MessageRef | None = None) -> MessageRef:
+        """Print a bot message in the console room."""
+        return self._print(BOT_NAME, render_plain(doc))
+
+    async def send_direct(self, user_id: str, doc: Document) -> MessageRef | None:
+        """Print a private message, naming its recipient."""
+        return self._print(f"{BOT_NAME} → {user_id} (DM)", render_plain(doc), author=BOT_NAME)
+
+    # -- input -------------------------------------------------------------
+
+    async def run(self, lines: AsyncIterator[str]) -> None:
+        """Handle each line fully, in order, until ``/quit`` or end of input."""
+        async for line in lines:
+            if not await self.handle_line(line.rstrip("\r\n")):
+                return
+
+    async def handle_line(self, line: str) -> bool:
+        """Handle one typed line; False when the user wants to leave."""
+        if not line.strip():
+            return True
+        if line.startswith("/"):
+            return await self._console_command(line)
+        ref = self._print(self.user, line)
+        await self._handle(MessageReceived(sender=self._actor(), ref=ref, text=line))
+        return True
+
+    async def _console_command(self, line: str) -> bool:
+        verb, _, rest = line.partition(" ")
+        rest = rest.strip()
+        if verb == "/quit":
+            return False
+        if verb == "/as" and rest:
+            self.user = rest.split()[0]
+            self._note(f"you are now {self.user}")
+        elif verb in ("/react", "/unreact") and len(rest.split()) == 2:
+            await self._react(verb == "/react", *rest.split())
+        elif verb == "/reply" and len(rest.split(None, 1)) == 2:
+            target, text = rest.split(None, 1)
+            await self._reply(target, text)
+        elif verb == "/help":
+            self._out.write(CONSOLE_HELP + "\n")
+        else:
+            self._note(f'"{line}" is not a console command; /help lists them')
+        return True
+
+    async def _react(self, adding: bool, target: str, emoji: str) -> None:
+        quoted = self._quoted(target)
+        if quoted is None:
+            return
+        actor = self._actor()
+        self._note(f"{actor.user_id} {'reacted' if adding else 'removed'} {emoji} on {quoted.ref.message_id}")
+        if adding:
+            await self._handle(ReactionAdded(sender=actor, target=quoted.ref, emoji=emoji, target_message=quoted))
+        else:
+            await self._handle(ReactionRemoved(sender=actor, target=quoted.ref, emoji=emoji))
+
+    async def _reply(self, target: str, text: str) -> None:
+        quoted = self._quoted(target)
+        if quoted is None:
+            return
+        ref = self._print(f"{self.user} (reply to {quoted.ref.message_id})", text, author=self.user)
+        await self._handle(
+            MessageReceived(sender=self._actor(), ref=ref, text=text, reply_to=quoted, thread_root=quoted.ref)
+        )
+
+    # -- printing ----------------------------------------------------------
+
+    def _print(self, label: str, text: str, *, author: str | None = None) -> MessageRef:
+        message_id = f"m{len(self._messages) + 1}"
+        self._messages[message_id] = _Printed(author or label, text)
+        head = f"[{message_id}] {label}: "
+        lines = text.split("\n") or [""]
+        indent = " " * len(head)
+        self._out.write(head + lines[0] + "".join(f"\n{indent}{line}" for line in lines[1:]) + "\n")
+        self._out.flush()
+        return MessageRef(ROOM, message_id)
+
+    def _note(self, text: str) -> None:
+        self._out.write(f"-- {text}\n")
+        self._out.flush()
+
+    def _quoted(self, target: str) -> QuotedMessage | None:
+        message_id = target.strip("[]")
+        printed = self._messages.get(message_id)
+        if printed is None:
+            self._note(f"there is no message {target}; use a reference like m3")
+            return None
+        author = Actor(PLATFORM, printed.author, printed.author) if printed.author != BOT_NAME else _BOT
+        return QuotedMessage(MessageRef(ROOM, message_id), author, printed.text)
+
+    def _actor(self) -> Actor:
+        return Actor(PLATFORM, self.user, self.user)
+
+
+_BOT = Actor(PLATFORM, BOT_NAME, BOT_NAME)

@@ -1,0 +1,109 @@
+"""The composition root: config → database → migrations → core → adapters.
+
+The only place that knows every layer. It runs until the input ends or the
+process is asked to stop (SIGINT/SIGTERM), then closes the database cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+import threading
+from collections.abc import AsyncIterator
+from contextlib import suppress
+from typing import TextIO
+
+from adapters.console.adapter import ConsoleAdapter
+from bot.app import Bot, Repositories, RoomMap
+from bot.config import Settings, platform_of
+from bot.domain import Role
+from bot.incoming import Actor, RoomRef
+from bot.ports import Clock, SystemClock
+from storage.engine import Database
+from storage.repositories.archive import SqlArchive
+from storage.repositories.directory import SqlDirectory
+from storage.repositories.ledger import SqlLedger
+
+log = logging.getLogger(__name__)
+
+
+def room_ref(external_id: str) -> RoomRef:
+    """A configured room id as a platform-qualified room."""
+    return RoomRef(platform_of(external_id), external_id)
+
+
+def console_user(settings: Settings) -> str:
+    """Who the console speaks as by default: ``[console] user``, else the
+    first community's first manager (preferring a console name)."""
+    if settings.console.user:
+        return settings.console.user
+    managers = settings.communities[0].managers
+    console_names = [m for m in managers if platform_of(m) == "console"]
+    return (console_names or managers or ["admin"])[0]
+
+
+async def build_bot(settings: Settings, db: Database, clock: Clock) -> Bot:
+    """Migrate the database, load the communities from config and build the core."""
+    await db.migrate()
+    directory = SqlDirectory(db, clock)
+    rooms = RoomMap()
+    for community in settings.communities:
+        info = await directory.ensure_community(community.name, community.timezone, community.language)
+        listed = [room_ref(r) for r in community.rooms if r != "*"]
+        await directory.bind_rooms(info.id, listed, [room_ref(r) for r in community.digest_rooms])
+        for room in listed:
+            rooms.add(info, room)
+        if "*" in community.rooms:
+            rooms.add(info, None)
+        for manager in community.managers:
+            actor = Actor(platform_of(manager), manager, manager)
+            await directory.ensure_member(info.id, actor, at_least=Role.MANAGER)
+    repos = Repositories(directory=directory, archive=SqlArchive(db, clock), ledger=SqlLedger(db))
+    return Bot(repos, rooms, clock, prefix=settings.bot.prefix)
+
+
+async def stdin_lines(stream: TextIO) -> AsyncIterator[str]:
+    """Lines of a text stream without blocking the event loop; ends at EOF.
+
+    A daemon thread does the blocking reads, so a signal can stop the bot
+    while it waits for a line (an executor thread would hold up the exit)."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def pump() -> None:
+        for line in stream:
+            loop.call_soon_threadsafe(queue.put_nowait, line)
+        loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    threading.Thread(target=pump, name="console-input", daemon=True).start()
+    while (line := await queue.get()) is not None:
+        yield line
+
+
+async def run_console(settings: Settings, *, user: str | None = None,
+                      stream_in: TextIO = sys.stdin, stream_out: TextIO = sys.stdout) -> None:
+    """The bot on the console until ``/quit``, end of input, or a signal."""
+    db = Database(settings.bot.database)
+    try:
+        bot = await build_bot(settings, db, SystemClock())
+        console = ConsoleAdapter(bot.handle, stream_out, user or console_user(settings))
+        bot.attach(console)
+        if stream_in.isatty():
+            stream_out.write(f"Kenniscafé bot on the console, as {console.user}. "
+                             f"Try `{settings.bot.prefix} help`; /help for console commands.\n")
+        await _until_stopped(console.run(stdin_lines(stream_in)))
+    finally:
+        await db.dispose()
+
+
+async def _until_stopped(work: object) -> None:
+    """Run ``work`` until it ends or SIGINT/SIGTERM cancels it."""
+    task = asyncio.ensure_future(work)  # type: ignore[arg-type]
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, task.cancel)
+    with suppress(asyncio.CancelledError):
+        await task

@@ -1,0 +1,94 @@
+"""What adapters hand the core: platform events translated to plain data.
+
+Every inbound event carries a platform-qualified sender, room and message
+reference, so the core never needs to know which chat library produced it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RoomRef:
+    """A room or channel on one platform (``"matrix"``, ``"slack"``, ``"console"``)."""
+
+    platform: str
+    room_id: str
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """One message in a room."""
+
+    room: RoomRef
+    message_id: str
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something: a platform account and the name to show for it."""
+
+    platform: str
+    user_id: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class QuotedMessage:
+    """Another message as the adapter saw it: for `save` and 🔖."""
+
+    ref: MessageRef
+    author: Actor
+    text: str
+
+
+@dataclass(frozen=True)
+class MessageReceived:
+    """A chat message. ``explicit_command`` is set for slash commands, whose
+    text is a command without the prefix. ``event_id`` is the platform's
+    delivery id, used to drop retries and replays (None: no deduplication)."""
+
+    sender: Actor
+    ref: MessageRef
+    text: str
+    event_id: str | None = None
+    reply_to: QuotedMessage | None = None
+    thread_root: MessageRef | None = None
+    explicit_command: bool = False
+
+
+@dataclass(frozen=True)
+class ReactionAdded:
+    """An emoji put on a message. ``target_message`` is filled in when the
+    adapter can see the message's text (needed to archive it with 🔖)."""
+
+    sender: Actor
+    target: MessageRef
+    emoji: str
+    event_id: str | None = None
+    target_message: QuotedMessage | None = None
+
+
+@dataclass(frozen=True)
+class ReactionRemoved:
+    """An emoji taken off a message (removed, or its reaction redacted)."""
+
+    sender: Actor
+    target: MessageRef
+    emoji: str
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ButtonPressed:
+    """A button of a bot message pressed (Slack Block Kit actions)."""
+
+    sender: Actor
+    message: MessageRef
+    action: str
+    value: str
+    event_id: str | None = None
+
+
+Incoming = MessageReceived | ReactionAdded | ReactionRemoved | ButtonPressed

@@ -1,0 +1,130 @@
+"""The ports the core depends on. Adapters and storage implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Protocol
+
+from bot.domain import (
+    Anchor,
+    CommunityInfo,
+    MemberInfo,
+    NewPost,
+    PostDetails,
+    PostSummary,
+    Role,
+    SavedPost,
+)
+from bot.incoming import Actor, MessageRef, RoomRef
+from bot.richtext import Document
+
+
+class Clock(Protocol):
+    """Where the core gets the time, so tests can move it."""
+
+    def now(self) -> datetime:
+        """The current time, time-zone aware, in UTC."""
+        ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> datetime:
+        """The current time in UTC."""
+        return datetime.now(UTC)
+
+
+class Messenger(Protocol):
+    """Sends the core's documents on one platform."""
+
+    platform: str
+
+    async def send(
+        self, room: RoomRef, doc: Document, *, in_reply_to: MessageRef | None = None
+    ) -> MessageRef:
+        """Post ``doc`` in ``room`` (as a reply where the platform has replies)."""
+        ...
+
+    async def send_direct(self, user_id: str, doc: Document) -> MessageRef | None:
+        """Send ``doc`` privately to one user; None when that is impossible."""
+        ...
+
+
+class Directory(Protocol):
+    """Communities, rooms, members and their identities."""
+
+    async def ensure_community(self, name: str, timezone: str, language: str) -> CommunityInfo:
+        """The community called ``name``, created or updated from config."""
+        ...
+
+    async def bind_rooms(self, community_id: int, rooms: Sequence[RoomRef], digest_rooms: Sequence[RoomRef]) -> None:
+        """Record which rooms belong to the community."""
+        ...
+
+    async def ensure_member(self, community_id: int, actor: Actor, *, at_least: Role = Role.MEMBER) -> MemberInfo:
+        """The member behind ``actor`` (created on first sight), with at least that role."""
+        ...
+
+    async def find_member(self, community_id: int, name: str) -> MemberInfo | None:
+        """A community member by platform id or display name (case-insensitive)."""
+        ...
+
+    async def identities(self, member_id: int) -> list[tuple[str, str]]:
+        """The (platform, user id) pairs of a member, oldest first."""
+        ...
+
+
+class Archive(Protocol):
+    """Posts, tags, links, reactions and comments of the knowledge archive."""
+
+    async def create_post(self, post: NewPost) -> SavedPost:
+        """Store a post with the next number of its community."""
+        ...
+
+    async def get_post(self, community_id: int, number: int) -> PostDetails | None:
+        """A post by its number, removed or not."""
+        ...
+
+    async def add_comment(self, post_id: int, member_id: int, body: str, at: datetime) -> int:
+        """Add a comment; returns the post's comment count."""
+        ...
+
+    async def set_reaction(self, post_id: int, member_id: int, emoji: str, present: bool, at: datetime) -> bool:
+        """Count or uncount one member's emoji; True if something changed."""
+        ...
+
+    async def search(
+        self, community_id: int, words: Sequence[str], *, tag: str | None, author_id: int | None, limit: int
+    ) -> list[PostSummary]:
+        """Best matches first; removed posts never appear."""
+        ...
+
+    async def recent(self, community_id: int, *, tag: str | None, limit: int) -> list[PostSummary]:
+        """Newest posts first."""
+        ...
+
+    async def tag_counts(self, community_id: int) -> list[tuple[str, int]]:
+        """Tags of visible posts with their counts, most used first."""
+        ...
+
+    async def remove_post(self, post_id: int, by_member_id: int, at: datetime) -> None:
+        """Soft delete: out of search and lists, the data kept."""
+        ...
+
+
+class Ledger(Protocol):
+    """Exactly-once bookkeeping and message anchors."""
+
+    async def claim_inbound(self, platform: str, event_id: str, at: datetime) -> bool:
+        """True the first time an inbound event id is seen, False for repeats."""
+        ...
+
+    async def add_anchor(self, ref: MessageRef, anchor: Anchor, at: datetime) -> None:
+        """Remember that a bot message stands for a post or event."""
+        ...
+
+    async def find_anchor(self, ref: MessageRef) -> Anchor | None:
+        """What a message stands for, if it is one of the bot's anchors."""
+        ...

@@ -1,0 +1,304 @@
+"""The knowledge archive: post, save, show, comment, react, search, list, remove."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.commands.args import PostArg, PostTextArg, SearchArg, SearchQuery, TagsArg, TextArg
+from bot.commands.registry import Args, Context, Response, command
+from bot.domain import (
+    Anchor,
+    CommunityInfo,
+    MemberInfo,
+    NewPost,
+    PostDetails,
+    PostSummary,
+    Role,
+    SourceMessage,
+)
+from bot.incoming import QuotedMessage
+from bot.messages import count, say
+from bot.ports import Archive, Directory
+from bot.richtext import (
+    Bold,
+    BulletList,
+    Code,
+    Document,
+    Inline,
+    Link,
+    Paragraph,
+    Text,
+    document,
+    inlines,
+    join_inlines,
+)
+from bot.text import URL_RE, clean_text, find_links, find_tags, title_from_message
+from bot.timefmt import format_day
+
+SEARCH_LIMIT = 5
+RECENT_LIMIT = 10
+BOOKMARK = "🔖"
+
+
+def post_ref(number: int) -> Bold:
+    """``#12`` in bold: how a post id is shown."""
+    return Bold((Text(f"#{number}"),))
+
+
+def tag_text(tag: str) -> str:
+    """``#tag``."""
+    return f"#{tag}"
+
+
+def body_inlines(body: str) -> tuple[Inline, ...]:
+    """A body with its links as link pieces and everything else as text."""
+    parts: list[Inline] = []
+    position = 0
+    for match in URL_RE.finditer(body):
+        url = match.group(0)
+        if match.start() > position:
+            parts.append(Text(body[position : match.start()]))
+        parts.append(Link(url))
+        position = match.start() + len(url)
+    if position < len(body):
+        parts.append(Text(body[position:]))
+    return tuple(parts)
+
+
+class ArchiveService:
+    """Commands and reactions of the knowledge archive."""
+
+    def __init__(self, archive: Archive, directory: Directory) -> None:
+        self.archive = archive
+        self.directory = directory
+
+    # -- commands -----------------------------------------------------------
+
+    @command("post", PostTextArg())
+    async def post(self, ctx: Context, args: Args) -> Response:
+        """Archive a typed post."""
+        content = args.get("content")
+        saved = await self.archive.create_post(
+            NewPost(
+                community_id=ctx.community.id,
+                author_id=ctx.member.id,
+                title=content.title,
+                body=content.body,
+                tags=content.tags,
+                links=content.links,
+                created_at=ctx.now,
+            )
+        )
+        return self._saved_reply(ctx.community, saved.id, saved.number, content.title, content.tags, content.links)
+
+    @command("save", TagsArg(), aliases=("bewaar",))
+    async def save(self, ctx: Context, args: Args) -> Response:
+        """Archive the chat message this command replies to."""
+        quoted = ctx.message.reply_to
+        if quoted is None:
+            save_cmd = Code(f"{ctx.prefix} save")
+            return Response(document(say(ctx.language, "save.no_reply", save=save_cmd)))
+        return await self.archive_message(ctx.community, ctx.member, quoted, args.get("tags"), ctx.now)
+
+    @command("show", PostArg(), aliases=("toon",))
+    async def show(self, ctx: Context, args: Args) -> Response:
+        """Show a post with everything known about it."""
+        post = await self._visible_post(ctx, args.get("post"))
+        if isinstance(post, Response):
+            return post
+        return Response(self._details(ctx, post), anchor=Anchor(post.id, post.number))
+
+    @command("comment", PostArg(), TextArg("text"), aliases=("reageer",))
+    async def comment(self, ctx: Context, args: Args) -> Response:
+        """Add a comment to a post."""
+        post = await self._visible_post(ctx, args.get("post"))
+        if isinstance(post, Response):
+            return post
+        return await self.add_comment(ctx.community, post.id, post.number, ctx.member, args.get("text"), ctx.now)
+
+    @command("search", SearchArg(), aliases=("zoek",))
+    async def search(self, ctx: Context, args: Args) -> Response:
+        """Ranked full-text search, best few first."""
+        query: SearchQuery = args.get("query")
+        author_id: int | None = None
+        for name in query.members:
+            member = await self.directory.find_member(ctx.community.id, name)
+            if member is None:
+                return Response(document(say(ctx.language, "search.unknown_member", name=name)))
+            author_id = member.id
+        tag = query.tags[0] if query.tags else None
+        hits = await self.archive.search(
+            ctx.community.id, query.words, tag=tag, author_id=author_id, limit=SEARCH_LIMIT
+        )
+        shown = " ".join((*query.words, *map(tag_text, query.tags), *(f"@{m}" for m in query.members)))
+        if not hits:
+            recent = Code(f"{ctx.prefix} recent")
+            return Response(document(say(ctx.language, "search.none", query=f"“{shown}”", recent=recent)))
+        header = say(ctx.language, "search.header", query=f"“{shown}”")
+        return Response(self._listing(ctx, header, hits))
+
+    @command("recent", TagsArg(single=True), aliases=("nieuw",))
+    async def recent(self, ctx: Context, args: Args) -> Response:
+        """The newest posts, optionally with one tag."""
+        tags: tuple[str, ...] = args.get("tags")
+        tag = tags[0] if tags else None
+        posts = await self.archive.recent(ctx.community.id, tag=tag, limit=RECENT_LIMIT)
+        if not posts:
+            if tag:
+                return Response(document(say(ctx.language, "recent.none_tag", tag=tag_text(tag))))
+            example = Code(f"{ctx.prefix} post <title> | <body> #tag")
+            return Response(document(say(ctx.language, "recent.none", post=example)))
+        header = (
+            say(ctx.language, "recent.header_tag", tag=tag_text(tag))
+            if tag
+            else say(ctx.language, "recent.header")
+        )
+        return Response(self._listing(ctx, header, posts))
+
+    @command("tags")
+    async def tags(self, ctx: Context, args: Args) -> Response:
+        """Tags of visible posts with their counts."""
+        counts = await self.archive.tag_counts(ctx.community.id)
+        if not counts:
+            example = Code(f"{ctx.prefix} post Title | text #tag")
+            return Response(document(say(ctx.language, "tags.none", example=example)))
+        listing = join_inlines(
+            (inlines(tag_text(tag), f" {n}") for tag, n in counts), " · "
+        )
+        return Response(document(say(ctx.language, "tags.header"), listing))
+
+    @command("remove", PostArg(), aliases=("verwijder",))
+    async def remove(self, ctx: Context, args: Args) -> Response:
+        """Soft-delete a post: author or manager only."""
+        post = await self._visible_post(ctx, args.get("post"))
+        if isinstance(post, Response):
+            return post
+        if post.author_id != ctx.member.id and ctx.member.role < Role.MANAGER:
+            return Response(document(say(ctx.language, "post.remove_denied", ref=post_ref(post.number))))
+        await self.archive.remove_post(post.id, ctx.member.id, ctx.now)
+        return Response(
+            document(say(ctx.language, "post.removed", ref=post_ref(post.number), title=post.title))
+        )
+
+    # -- shared with reactions and thread replies ----------------------------
+
+    async def archive_message(
+        self,
+        community: CommunityInfo,
+        saver: MemberInfo,
+        quoted: QuotedMessage,
+        tags: Sequence[str],
+        now: datetime,
+    ) -> Response:
+        """Archive a chat message as a post credited to its author."""
+        text = clean_text(quoted.text)
+        title = title_from_message(text)
+        if not title:
+            return Response(document(say(community.language, "save.empty")))
+        author = await self.directory.ensure_member(community.id, quoted.author)
+        all_tags = tuple(dict.fromkeys((*tags, *find_tags(text))))
+        links = find_links(text)
+        saved = await self.archive.create_post(
+            NewPost(
+                community_id=community.id,
+                author_id=author.id,
+                title=title,
+                body=text,
+                tags=all_tags,
+                links=links,
+                created_at=now,
+                saved_by_id=saver.id,
+                source=SourceMessage(quoted.ref.room.platform, quoted.ref.room.room_id, quoted.ref.message_id),
+            )
+        )
+        if not saved.created:
+            existing = await self.archive.get_post(community.id, saved.number)
+            shown_title = existing.title if existing else title
+            return Response(
+                document(
+                    say(community.language, "post.already_saved", ref=post_ref(saved.number), title=shown_title)
+                ),
+                anchor=Anchor(saved.id, saved.number),
+            )
+        return self._saved_reply(community, saved.id, saved.number, title, all_tags, links)
+
+    async def add_comment(
+        self, community: CommunityInfo, post_id: int, number: int, member: MemberInfo, text: str, now: datetime
+    ) -> Response:
+        """Add a comment and confirm with the new comment count."""
+        total = await self.archive.add_comment(post_id, member.id, clean_text(text), now)
+        return Response(
+            document(
+                say(
+                    community.language,
+                    "comment.added",
+                    ref=post_ref(number),
+                    count=count(community.language, "comment", total),
+                )
+            )
+        )
+
+    async def react(self, post_id: int, member: MemberInfo, emoji: str, present: bool, now: datetime) -> None:
+        """Count (or uncount) an emoji reaction on a post; silent."""
+        await self.archive.set_reaction(post_id, member.id, emoji, present, now)
+
+    # -- rendering -----------------------------------------------------------
+
+    def _saved_reply(
+        self,
+        community: CommunityInfo,
+        post_id: int,
+        number: int,
+        title: str,
+        tags: Sequence[str],
+        links: Sequence[str],
+    ) -> Response:
+        language = community.language
+        facts: list[tuple[Inline, ...]] = [say(language, "post.saved", ref=post_ref(number), title=title)]
+        if tags:
+            facts.append(inlines(" ".join(map(tag_text, tags))))
+        if links:
+            facts.append(inlines(count(language, "link", len(links))))
+        return Response(document(join_inlines(facts, " · ")), anchor=Anchor(post_id, number))
+
+    def _details(self, ctx: Context, post: PostDetails) -> Document:
+        language = ctx.language
+        when = format_day(post.created_at, ctx.community.timezone, language, now=ctx.now)
+        blocks: list[Paragraph] = [
+            Paragraph(say(language, "post.by", ref=post_ref(post.number), title=post.title, author=post.author_name, date=when))
+        ]
+        if post.body and post.body != post.title:
+            blocks.extend(Paragraph(body_inlines(line)) for line in post.body.splitlines() if line.strip())
+        facts: list[tuple[Inline, ...]] = []
+        if post.tags:
+            facts.append(inlines(" ".join(map(tag_text, post.tags))))
+        facts.extend(inlines(f"{emoji} {n}") for emoji, n in post.reactions)
+        facts.append(inlines(count(language, "comment", post.comment_count)))
+        facts.append(say(language, "post.people", names=", ".join(post.involved)))
+        blocks.append(Paragraph(join_inlines(facts, " · ")))
+        return Document(tuple(blocks))
+
+    def _listing(self, ctx: Context, header: tuple[Inline, ...], posts: Sequence[PostSummary]) -> Document:
+        items = tuple(
+            say(
+                ctx.language,
+                "list.item",
+                ref=post_ref(p.number),
+                title=p.title,
+                author=p.author_name,
+                date=format_day(p.created_at, ctx.community.timezone, ctx.language, now=ctx.now),
+            )
+            for p in posts
+        )
+        return Document((Paragraph(header), BulletList(items)))
+
+    async def _visible_post(self, ctx: Context, number: int) -> PostDetails | Response:
+        post = await self.archive.get_post(ctx.community.id, number)
+        if post is None:
+            recent = Code(f"{ctx.prefix} recent")
+            return Response(document(say(ctx.language, "post.not_found", ref=f"#{number}", recent=recent)))
+        if post.removed:
+            return Response(document(say(ctx.language, "post.is_removed", ref=f"#{number}")))
+        return post
+

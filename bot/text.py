@@ -1,0 +1,109 @@
+"""Reading what people type: ids, tags, links, and tidy user text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# A tag starts with a letter so that "#12" stays a post id.
+TAG_RE = re.compile(r"#([^\W\d_][\w-]*)")
+MENTION_RE = re.compile(r"@\S+")
+URL_RE = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+_POST_ID_RE = re.compile(r"#?(\d{1,9})")
+_EVENT_ID_RE = re.compile(r"[Ee]?(\d{1,9})")
+# Control and format characters (zero-width joiners, bidi overrides, …) are
+# stripped from titles so a list cannot be visually scrambled by one post.
+_INVISIBLE = {"Cc", "Cf"}
+TRAILING_PUNCTUATION = ".,;:!?)]}"
+
+MAX_TITLE = 200
+
+
+def parse_post_number(token: str) -> int | None:
+    """``#12`` or ``12`` → 12; anything else → None."""
+    match = _POST_ID_RE.fullmatch(token.strip())
+    return int(match.group(1)) if match else None
+
+
+def parse_event_number(token: str) -> int | None:
+    """``E3``, ``e3`` or ``3`` → 3; anything else → None."""
+    match = _EVENT_ID_RE.fullmatch(token.strip())
+    return int(match.group(1)) if match else None
+
+
+def normalize_tag(token: str) -> str:
+    """``#NieuweWerken`` → ``nieuwewerken``."""
+    return unicodedata.normalize("NFC", token.lstrip("#")).casefold()
+
+
+def clean_text(text: str) -> str:
+    """User text in canonical form (NFC), without NUL and trailing blanks."""
+    return unicodedata.normalize("NFC", text).replace("\x00", "").strip()
+
+
+def clean_line(text: str) -> str:
+    """A single line for titles: no invisible or control characters, no newlines."""
+    kept = "".join(" " if ch in "\r\n\t" else ch for ch in clean_text(text))
+    kept = "".join(ch for ch in kept if unicodedata.category(ch) not in _INVISIBLE)
+    return " ".join(kept.split())
+
+
+def find_links(text: str) -> tuple[str, ...]:
+    """The http(s) links in ``text``, in order, without duplicates."""
+    links = (m.group(0).rstrip(TRAILING_PUNCTUATION) for m in URL_RE.finditer(text))
+    return tuple(dict.fromkeys(links))
+
+
+def find_tags(text: str) -> tuple[str, ...]:
+    """The ``#tags`` in ``text`` (not inside links), lower-case, in order."""
+    without_links = URL_RE.sub(" ", text)
+    found = (normalize_tag(m.group(0)) for m in TAG_RE.finditer(without_links)
+             if m.start() == 0 or without_links[m.start() - 1].isspace())
+    return tuple(dict.fromkeys(found))
+
+
+def strip_trailing_tags(text: str) -> str:
+    """The text without the run of ``#tags`` at its end."""
+    words = text.rstrip().split(" ")
+    while words and TAG_RE.fullmatch(words[-1].strip()):
+        words.pop()
+    return " ".join(words).rstrip()
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, with an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+@dataclass(frozen=True)
+class ParsedPostText:
+    """A post as typed: ``<title> | <body> [#tag …]``."""
+
+    title: str
+    body: str
+    tags: tuple[str, ...]
+    links: tuple[str, ...]
+
+
+def parse_post_text(text: str) -> ParsedPostText:
+    """Split a typed post into title, body, tags and links. Without ``|`` the
+    whole text is the title. Tags anywhere become the post's tags; the run of
+    tags at the end is taken out of the text."""
+    text = clean_text(text)
+    title_part, _, body_part = text.partition("|")
+    tags = find_tags(text)
+    body = strip_trailing_tags(body_part.strip())
+    title = clean_line(title_part if body_part.strip() else strip_trailing_tags(title_part))
+    return ParsedPostText(
+        title=shorten(title, MAX_TITLE),
+        body=body,
+        tags=tags,
+        links=find_links(text),
+    )
+
+
+def title_from_message(text: str) -> str:
+    """A title for a saved chat message: its first line, shortened."""
+    first = next((line for line in clean_text(text).splitlines() if line.strip()), "")
+    return shorten(clean_line(strip_trailing_tags(first)), 80)

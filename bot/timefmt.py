@@ -1,0 +1,41 @@
+"""Showing instants in a community's time zone and language.
+
+Names come from our own tables rather than the process locale, so what a
+member sees never depends on the machine the bot runs on.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+_MONTHS = {
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+    "nl": ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"),
+}
+_WEEKDAYS = {
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+    "nl": ("ma", "di", "wo", "do", "vr", "za", "zo"),
+}
+
+
+def local(moment: datetime, timezone: str) -> datetime:
+    """``moment`` (aware) in the community's zone."""
+    return moment.astimezone(ZoneInfo(timezone))
+
+
+def format_day(moment: datetime, timezone: str, language: str, *, now: datetime | None = None) -> str:
+    """``14 Nov`` (with the year when it is not the current one)."""
+    when = local(moment, timezone)
+    months = _MONTHS.get(language, _MONTHS["en"])
+    text = f"{when.day} {months[when.month - 1]}"
+    if now is not None and local(now, timezone).year != when.year:
+        text += f" {when.year}"
+    return text
+
+
+def format_when(moment: datetime, timezone: str, language: str) -> str:
+    """``Fri 11 Dec 09:30``: weekday, day, month and time in the community zone."""
+    when = local(moment, timezone)
+    weekdays = _WEEKDAYS.get(language, _WEEKDAYS["en"])
+    return f"{weekdays[when.weekday()]} {format_day(moment, timezone, language)} {when:%H:%M}"

@@ -1,0 +1,242 @@
+"""The knowledge archive on the database: posts, tags, links, reactions, comments."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain import NewPost, PostDetails, PostSummary, SavedPost
+from bot.ports import Clock
+from storage.engine import Database
+from storage.models import Comment, Member, Post, PostLink, PostTag, Reaction, Tag
+from storage.search import post_written, search_post_ids
+
+# Two PostgreSQL processes may pick the same next post number at once; the
+# unique constraint refuses the second, which then simply tries again.
+# (On SQLite the write lock makes this impossible.)
+_NUMBER_ATTEMPTS = 5
+
+
+class SqlArchive:
+    """The Archive port on the database."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def create_post(self, post: NewPost) -> SavedPost:
+        """Store a post with the next number of its community; a chat message
+        already archived returns its existing post instead."""
+        for attempt in range(_NUMBER_ATTEMPTS):
+            try:
+                async with self.db.write() as session:
+                    return await self._insert_post(session, post)
+            except IntegrityError:
+                if attempt == _NUMBER_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _insert_post(self, session: AsyncSession, post: NewPost) -> SavedPost:
+        if post.source is not None:
+            existing = (
+                await session.execute(
+                    select(Post.id, Post.number).where(
+                        Post.community_id == post.community_id,
+                        Post.source_platform == post.source.platform,
+                        Post.source_message_id == post.source.message_id,
+                    )
+                )
+            ).first()
+            if existing is not None:
+                return SavedPost(existing.id, existing.number, created=False)
+        number = (
+            await session.execute(
+                select(func.coalesce(func.max(Post.number), 0) + 1).where(Post.community_id == post.community_id)
+            )
+        ).scalar_one()
+        row = Post(
+            community_id=post.community_id,
+            number=number,
+            title=post.title,
+            body=post.body,
+            author_id=post.author_id,
+            saved_by_id=post.saved_by_id,
+            source_platform=post.source.platform if post.source else None,
+            source_room=post.source.room_id if post.source else None,
+            source_message_id=post.source.message_id if post.source else None,
+            created_at=post.created_at,
+            updated_at=post.created_at,
+        )
+        session.add(row)
+        await session.flush()
+        assert row.id is not None
+        for name in post.tags:
+            tag_id = await self._tag_id(session, post.community_id, name)
+            session.add(PostTag(post_id=row.id, tag_id=tag_id))
+        for position, url in enumerate(post.links):
+            session.add(PostLink(post_id=row.id, position=position, url=url))
+        await session.flush()
+        await post_written(session, row.id)
+        return SavedPost(row.id, number, created=True)
+
+    @staticmethod
+    async def _tag_id(session: AsyncSession, community_id: int, name: str) -> int:
+        tag_id = (
+            await session.execute(select(Tag.id).where(Tag.community_id == community_id, Tag.name == name))
+        ).scalar_one_or_none()
+        if tag_id is None:
+            tag = Tag(community_id=community_id, name=name)
+            session.add(tag)
+            await session.flush()
+            tag_id = tag.id
+        assert tag_id is not None
+        return tag_id
+
+    async def get_post(self, community_id: int, number: int) -> PostDetails | None:
+        """A post by its number with its tags, links, reactions and people."""
+        async with self.db.read() as session:
+            found = (
+                await session.execute(
+                    select(Post, Member.display_name)
+                    .join(Member, Member.id == Post.author_id)
+                    .where(Post.community_id == community_id, Post.number == number)
+                )
+            ).first()
+            if found is None:
+                return None
+            post, author_name = found
+            assert post.id is not None
+            tags = (await self._tags_of(session, [post.id])).get(post.id, ())
+            links = (
+                await session.execute(
+                    select(PostLink.url).where(PostLink.post_id == post.id).order_by(PostLink.position)
+                )
+            ).scalars().all()
+            reactions = (
+                await session.execute(
+                    select(Reaction.emoji, func.count())
+                    .where(Reaction.post_id == post.id)
+                    .group_by(Reaction.emoji)
+                    .order_by(func.count().desc(), func.min(Reaction.id))
+                )
+            ).all()
+            commenters = (
+                await session.execute(
+                    select(Member.display_name, func.count())
+                    .join(Comment, Comment.member_id == Member.id)
+                    .where(Comment.post_id == post.id)
+                    .group_by(Member.id, Member.display_name)
+                    .order_by(func.min(Comment.id))
+                )
+            ).all()
+        involved = tuple(dict.fromkeys([author_name, *(name for name, _ in commenters)]))
+        return PostDetails(
+            id=post.id,
+            number=post.number,
+            title=post.title,
+            body=post.body,
+            author_id=post.author_id,
+            author_name=author_name,
+            created_at=post.created_at,
+            removed=post.removed_at is not None,
+            tags=tags,
+            links=tuple(links),
+            reactions=tuple((emoji, n) for emoji, n in reactions),
+            comment_count=sum(n for _, n in commenters),
+            involved=involved,
+        )
+
+    async def add_comment(self, post_id: int, member_id: int, body: str, at: datetime) -> int:
+        """Add a comment; returns the post's comment count."""
+        async with self.db.write() as session:
+            session.add(Comment(post_id=post_id, member_id=member_id, body=body, created_at=at))
+            await session.flush()
+            return (
+                await session.execute(select(func.count()).select_from(Comment).where(Comment.post_id == post_id))
+            ).scalar_one()
+
+    async def set_reaction(self, post_id: int, member_id: int, emoji: str, present: bool, at: datetime) -> bool:
+        """Count or uncount one member's emoji on a post; True if it changed."""
+        async with self.db.write() as session:
+            mine = (Reaction.post_id == post_id) & (Reaction.member_id == member_id) & (Reaction.emoji == emoji)
+            exists = (await session.execute(select(Reaction.id).where(mine))).first() is not None
+            if present and not exists:
+                session.add(Reaction(post_id=post_id, member_id=member_id, emoji=emoji, created_at=at))
+                return True
+            if not present and exists:
+                await session.execute(delete(Reaction).where(mine))
+                return True
+            return False
+
+    async def search(
+        self, community_id: int, words: Sequence[str], *, tag: str | None, author_id: int | None, limit: int
+    ) -> list[PostSummary]:
+        """Best matches first; removed posts never appear."""
+        async with self.db.read() as session:
+            ids = await search_post_ids(session, community_id, list(words), tag=tag, author_id=author_id, limit=limit)
+            return await self._summaries(session, ids)
+
+    async def recent(self, community_id: int, *, tag: str | None, limit: int) -> list[PostSummary]:
+        """Newest visible posts first, optionally with one tag."""
+        query = select(Post.id).where(Post.community_id == community_id, Post.removed_at.is_(None))  # type: ignore[union-attr]
+        if tag is not None:
+            query = query.join(PostTag, PostTag.post_id == Post.id).join(Tag, Tag.id == PostTag.tag_id).where(
+                Tag.name == tag
+            )
+        async with self.db.read() as session:
+            ids = (await session.execute(query.order_by(Post.created_at.desc(), Post.id.desc()).limit(limit))).scalars().all()  # type: ignore[attr-defined, union-attr]
+            return await self._summaries(session, list(ids))
+
+    async def tag_counts(self, community_id: int) -> list[tuple[str, int]]:
+        """Tags of visible posts with their counts, most used first."""
+        async with self.db.read() as session:
+            rows = await session.execute(
+                select(Tag.name, func.count())
+                .join(PostTag, PostTag.tag_id == Tag.id)
+                .join(Post, Post.id == PostTag.post_id)
+                .where(Tag.community_id == community_id, Post.removed_at.is_(None))  # type: ignore[union-attr]
+                .group_by(Tag.name)
+                .order_by(func.count().desc(), Tag.name)
+            )
+            return [(name, n) for name, n in rows]
+
+    async def remove_post(self, post_id: int, by_member_id: int, at: datetime) -> None:
+        """Soft delete: out of search and lists, the data kept."""
+        async with self.db.write() as session:
+            post = await session.get_one(Post, post_id)
+            post.removed_at = at
+            post.removed_by_id = by_member_id
+            post.updated_at = at
+            await session.flush()
+            await post_written(session, post_id)
+
+    async def _summaries(self, session: AsyncSession, ids: Sequence[int]) -> list[PostSummary]:
+        if not ids:
+            return []
+        rows = (
+            await session.execute(
+                select(Post.id, Post.number, Post.title, Member.display_name, Post.created_at)
+                .join(Member, Member.id == Post.author_id)
+                .where(Post.id.in_(ids))  # type: ignore[union-attr]
+            )
+        ).all()
+        tags = await self._tags_of(session, ids)
+        by_id = {row.id: PostSummary(row.id, row.number, row.title, row.display_name, row.created_at, tags.get(row.id, ())) for row in rows}
+        return [by_id[i] for i in ids if i in by_id]
+
+    @staticmethod
+    async def _tags_of(session: AsyncSession, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+        rows = await session.execute(
+            select(PostTag.post_id, Tag.name)
+            .join(Tag, Tag.id == PostTag.tag_id)
+            .where(PostTag.post_id.in_(ids))  # type: ignore[attr-defined]
+            .order_by(PostTag.post_id, Tag.id)
+        )
+        tags: dict[int, list[str]] = {}
+        for post_id, name in rows:
+            tags.setdefault(post_id, []).append(name)
+        return {post_id: tuple(names) for post_id, names in tags.items()}

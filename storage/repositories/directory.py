@@ -1,0 +1,162 @@
+"""Communities, rooms, members and identities."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain import CommunityInfo, MemberInfo, Role
+from bot.incoming import Actor, RoomRef
+from bot.ports import Clock
+from storage.engine import Database
+from storage.models import Community, Identity, Member, Membership, Room
+
+
+def _community_info(row: Community) -> CommunityInfo:
+    assert row.id is not None
+    return CommunityInfo(row.id, row.name, row.timezone, row.language)
+
+
+class SqlDirectory:
+    """The Directory port on the database."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def ensure_community(self, name: str, timezone: str, language: str) -> CommunityInfo:
+        """The community called ``name``, created or updated from config."""
+        async with self.db.write() as session:
+            row = (await session.execute(select(Community).where(Community.name == name))).scalar_one_or_none()
+            if row is None:
+                row = Community(name=name, timezone=timezone, language=language, created_at=self.clock.now())
+                session.add(row)
+            else:
+                row.timezone, row.language = timezone, language
+            await session.flush()
+            return _community_info(row)
+
+    async def bind_rooms(
+        self, community_id: int, rooms: Sequence[RoomRef], digest_rooms: Sequence[RoomRef]
+    ) -> None:
+        """Record which rooms belong to the community (and which get digests)."""
+        async with self.db.write() as session:
+            for room in dict.fromkeys((*rooms, *digest_rooms)):
+                row = (
+                    await session.execute(
+                        select(Room).where(Room.platform == room.platform, Room.external_id == room.room_id)
+                    )
+                ).scalar_one_or_none()
+                if row is None:
+                    row = Room(community_id=community_id, platform=room.platform, external_id=room.room_id)
+                    session.add(row)
+                row.community_id = community_id
+                row.is_digest_room = room in digest_rooms
+
+    async def ensure_member(self, community_id: int, actor: Actor, *, at_least: Role = Role.MEMBER) -> MemberInfo:
+        """The member behind ``actor``, created on first sight, with at least
+        the given role in the community. A changed display name is kept."""
+        # Nearly every call finds an up-to-date member: answer that from a
+        # read transaction, so busy rooms do not queue for the write lock.
+        async with self.db.read() as session:
+            known = await self._known_member(session, community_id, actor)
+        if known is not None and known.role >= at_least:
+            return known
+        async with self.db.write() as session:
+            now = self.clock.now()
+            identity = await self._identity(session, actor.platform, actor.user_id)
+            if identity is None:
+                member = Member(display_name=actor.display_name, created_at=now)
+                session.add(member)
+                await session.flush()
+                assert member.id is not None
+                identity = Identity(
+                    member_id=member.id,
+                    platform=actor.platform,
+                    external_id=actor.user_id,
+                    display_name=actor.display_name,
+                    created_at=now,
+                )
+                session.add(identity)
+            else:
+                member = await session.get_one(Member, identity.member_id)
+                if actor.display_name and identity.display_name != actor.display_name:
+                    identity.display_name = actor.display_name
+                    member.display_name = actor.display_name
+            assert member.id is not None
+            membership = (
+                await session.execute(
+                    select(Membership).where(
+                        Membership.community_id == community_id, Membership.member_id == member.id
+                    )
+                )
+            ).scalar_one_or_none()
+            if membership is None:
+                membership = Membership(
+                    community_id=community_id, member_id=member.id, role=at_least.label, joined_at=now
+                )
+                session.add(membership)
+            elif Role.parse(membership.role) < at_least:
+                membership.role = at_least.label
+            return MemberInfo(member.id, member.display_name, Role.parse(membership.role))
+
+    async def find_member(self, community_id: int, name: str) -> MemberInfo | None:
+        """A community member by platform id or display name (case-insensitive)."""
+        wanted = name.lstrip("@").casefold()
+        async with self.db.read() as session:
+            rows = (
+                await session.execute(
+                    select(Member, Membership.role)
+                    .join(Membership, Membership.member_id == Member.id)
+                    .join(Identity, Identity.member_id == Member.id)
+                    .where(Membership.community_id == community_id)
+                    .where(
+                        (func.lower(Identity.external_id) == wanted)
+                        | (func.lower(Identity.external_id) == "@" + wanted)
+                        | (func.lower(Member.display_name) == wanted)
+                    )
+                    .limit(1)
+                )
+            ).first()
+        if rows is None:
+            return None
+        member, role = rows
+        assert member.id is not None
+        return MemberInfo(member.id, member.display_name, Role.parse(role))
+
+    async def identities(self, member_id: int) -> list[tuple[str, str]]:
+        """The (platform, user id) pairs of a member, oldest first."""
+        async with self.db.read() as session:
+            rows = await session.execute(
+                select(Identity.platform, Identity.external_id)
+                .where(Identity.member_id == member_id)
+                .order_by(Identity.id)
+            )
+            return [(platform, external_id) for platform, external_id in rows]
+
+    async def _known_member(self, session: AsyncSession, community_id: int, actor: Actor) -> MemberInfo | None:
+        row = (
+            await session.execute(
+                select(Member.id, Member.display_name, Identity.display_name, Membership.role)
+                .join(Identity, Identity.member_id == Member.id)
+                .join(Membership, Membership.member_id == Member.id)
+                .where(Identity.platform == actor.platform, Identity.external_id == actor.user_id)
+                .where(Membership.community_id == community_id)
+            )
+        ).first()
+        if row is None:
+            return None
+        member_id, member_name, identity_name, role = row
+        if actor.display_name and identity_name != actor.display_name:
+            return None
+        return MemberInfo(member_id, member_name, Role.parse(role))
+
+    @staticmethod
+    async def _identity(session: AsyncSession, platform: str, external_id: str) -> Identity | None:
+        return (
+            await session.execute(
+                select(Identity).where(Identity.platform == platform, Identity.external_id == external_id)
+            )
+        ).scalar_one_or_none()

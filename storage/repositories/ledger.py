@@ -1,0 +1,66 @@
+"""Exactly-once bookkeeping (inbound event ids) and message anchors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot.domain import Anchor
+from bot.incoming import MessageRef
+from storage.engine import Database
+from storage.models import MessageAnchor, Post, ProcessedInbound
+
+
+class SqlLedger:
+    """The Ledger port on the database: unique keys decide what happens once."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def claim_inbound(self, platform: str, event_id: str, at: datetime) -> bool:
+        """True the first time an inbound event id is seen, False for repeats
+        (also when another process claimed it at the same moment)."""
+        try:
+            async with self.db.write() as session:
+                session.add(ProcessedInbound(platform=platform, event_id=event_id, received_at=at))
+        except IntegrityError:
+            return False
+        return True
+
+    async def add_anchor(self, ref: MessageRef, anchor: Anchor, at: datetime) -> None:
+        """Remember that a bot message stands for a post or event."""
+        try:
+            async with self.db.write() as session:
+                session.add(
+                    MessageAnchor(
+                        platform=ref.room.platform,
+                        room_external_id=ref.room.room_id,
+                        message_id=ref.message_id,
+                        post_id=anchor.post_id,
+                        event_id=anchor.event_id,
+                        created_at=at,
+                    )
+                )
+        except IntegrityError:
+            pass  # the same message anchored twice: the first anchor stands
+
+    async def find_anchor(self, ref: MessageRef) -> Anchor | None:
+        """What a message stands for, if it is one of the bot's anchors."""
+        async with self.db.read() as session:
+            row = (
+                await session.execute(
+                    select(MessageAnchor.post_id, MessageAnchor.event_id, Post.number)
+                    .outerjoin(Post, Post.id == MessageAnchor.post_id)
+                    .where(
+                        MessageAnchor.platform == ref.room.platform,
+                        MessageAnchor.room_external_id == ref.room.room_id,
+                        MessageAnchor.message_id == ref.message_id,
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        post_id, event_id, number = row
+        return Anchor(post_id=post_id, post_number=number, event_id=event_id)
