@@ -131,8 +131,9 @@ class Bot:
     async def _run_command(self, ctx: Context, text: str) -> Response:
         language = ctx.language
         help_code = Code(f"{self.prefix} help")
-        if len(text) > MAX_COMMAND_LENGTH:
-            return Response(document(say(language, "error.too_long", length=f"{len(text):,}", limit=f"{MAX_COMMAND_LENGTH:,}")))
+        if len(ctx.message.text) > MAX_COMMAND_LENGTH:
+            length, limit = f"{len(ctx.message.text):,}", f"{MAX_COMMAND_LENGTH:,}"
+            return Response(document(say(language, "error.too_long", length=length, limit=limit)))
         words = text.split()
         if not words:
             return Response(document(say(language, "error.empty_command", help=help_code)))
