@@ -11,9 +11,9 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import suppress
-from typing import TextIO
+from typing import Any, TextIO
 
 from adapters.console.adapter import ConsoleAdapter
 from bot.app import Bot, Repositories, RoomMap
@@ -98,9 +98,9 @@ async def run_console(settings: Settings, *, user: str | None = None,
         await db.dispose()
 
 
-async def _until_stopped(work: object) -> None:
+async def _until_stopped(work: Coroutine[Any, Any, None]) -> None:
     """Run ``work`` until it ends or SIGINT/SIGTERM cancels it."""
-    task = asyncio.ensure_future(work)  # type: ignore[arg-type]
+    task = asyncio.ensure_future(work)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with suppress(NotImplementedError, RuntimeError):

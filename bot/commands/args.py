@@ -28,7 +28,10 @@ class ArgError(Exception):
 class ArgSpec(Protocol):
     """One declared argument."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The name its parsed value goes by."""
+        ...
 
     def usage(self) -> str:
         """How the argument appears in a usage line, e.g. ``#<post>``."""

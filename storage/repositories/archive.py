@@ -5,20 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func
+from sqlmodel import col, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import NewPost, PostDetails, PostSummary, SavedPost
 from bot.ports import Clock
 from storage.engine import Database
-from storage.models import Comment, Member, Post, PostLink, PostTag, Reaction, Tag
+from storage.models import Comment, Community, Member, Post, PostLink, PostTag, Reaction, Tag
 from storage.search import post_written, search_post_ids
-
-# Two PostgreSQL processes may pick the same next post number at once; the
-# unique constraint refuses the second, which then simply tries again.
-# (On SQLite the write lock makes this impossible.)
-_NUMBER_ATTEMPTS = 5
 
 
 class SqlArchive:
@@ -31,14 +26,11 @@ class SqlArchive:
     async def create_post(self, post: NewPost) -> SavedPost:
         """Store a post with the next number of its community; a chat message
         already archived returns its existing post instead."""
-        for attempt in range(_NUMBER_ATTEMPTS):
-            try:
-                async with self.db.write() as session:
-                    return await self._insert_post(session, post)
-            except IntegrityError:
-                if attempt == _NUMBER_ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")
+        async with self.db.write() as session:
+            # Numbers and tags are allocated per community: lock its row so two
+            # writers on PostgreSQL queue up (SQLite's BEGIN IMMEDIATE already does).
+            await session.execute(select(Community.id).where(Community.id == post.community_id).with_for_update())
+            return await self._insert_post(session, post)
 
     async def _insert_post(self, session: AsyncSession, post: NewPost) -> SavedPost:
         if post.source is not None:
@@ -182,13 +174,13 @@ class SqlArchive:
 
     async def recent(self, community_id: int, *, tag: str | None, limit: int) -> list[PostSummary]:
         """Newest visible posts first, optionally with one tag."""
-        query = select(Post.id).where(Post.community_id == community_id, Post.removed_at.is_(None))  # type: ignore[union-attr]
+        query = select(Post.id).where(Post.community_id == community_id, col(Post.removed_at).is_(None))
         if tag is not None:
             query = query.join(PostTag, PostTag.post_id == Post.id).join(Tag, Tag.id == PostTag.tag_id).where(
                 Tag.name == tag
             )
         async with self.db.read() as session:
-            ids = (await session.execute(query.order_by(Post.created_at.desc(), Post.id.desc()).limit(limit))).scalars().all()  # type: ignore[attr-defined, union-attr]
+            ids = (await session.execute(query.order_by(col(Post.created_at).desc(), col(Post.id).desc()).limit(limit))).scalars().all()
             return await self._summaries(session, list(ids))
 
     async def tag_counts(self, community_id: int) -> list[tuple[str, int]]:
@@ -198,7 +190,7 @@ class SqlArchive:
                 select(Tag.name, func.count())
                 .join(PostTag, PostTag.tag_id == Tag.id)
                 .join(Post, Post.id == PostTag.post_id)
-                .where(Tag.community_id == community_id, Post.removed_at.is_(None))  # type: ignore[union-attr]
+                .where(Tag.community_id == community_id, col(Post.removed_at).is_(None))
                 .group_by(Tag.name)
                 .order_by(func.count().desc(), Tag.name)
             )
@@ -221,7 +213,7 @@ class SqlArchive:
             await session.execute(
                 select(Post.id, Post.number, Post.title, Member.display_name, Post.created_at)
                 .join(Member, Member.id == Post.author_id)
-                .where(Post.id.in_(ids))  # type: ignore[union-attr]
+                .where(col(Post.id).in_(ids))
             )
         ).all()
         tags = await self._tags_of(session, ids)
@@ -233,7 +225,7 @@ class SqlArchive:
         rows = await session.execute(
             select(PostTag.post_id, Tag.name)
             .join(Tag, Tag.id == PostTag.tag_id)
-            .where(PostTag.post_id.in_(ids))  # type: ignore[attr-defined]
+            .where(col(PostTag.post_id).in_(ids))
             .order_by(PostTag.post_id, Tag.id)
         )
         tags: dict[int, list[str]] = {}

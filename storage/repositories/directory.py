@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlmodel import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import CommunityInfo, MemberInfo, Role

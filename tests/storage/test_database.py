@@ -1,0 +1,100 @@
+"""The database layer: migrations on SQLite and PostgreSQL, and safe writers."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.domain import NewPost
+from bot.incoming import Actor
+from bot.ports import SystemClock
+from storage.engine import Database, sqlite_url_for_path
+from storage.repositories.archive import SqlArchive
+from storage.repositories.directory import SqlDirectory
+
+POSTGRES_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+
+
+async def _postgres_reachable() -> bool:
+    try:
+        import asyncpg
+
+        conn = await asyncio.wait_for(asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres"), 3)
+    except (OSError, asyncio.TimeoutError, Exception):
+        return False
+    await conn.close()
+    return True
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A freshly migrated database of each supported kind."""
+    if request.param == "sqlite":
+        db = Database(sqlite_url_for_path(tmp_path / "kc.db"))
+        await db.migrate()
+        yield db
+        await db.dispose()
+        return
+    if not await _postgres_reachable():
+        pytest.skip("no PostgreSQL server on 127.0.0.1:5432 (CI machines have one)")
+    import asyncpg
+
+    name = f"kenniscafe_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    db = Database(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}")
+    try:
+        await db.migrate()
+        yield db
+    finally:
+        await db.dispose()
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def test_migrations_create_every_table_and_are_idempotent(database: Database) -> None:
+    await database.migrate()  # a second run changes nothing and does not fail
+    async with database.read() as session:
+        if database.is_sqlite:
+            names = (await session.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))).scalars().all()
+        else:
+            names = (
+                await session.execute(text("SELECT table_name FROM information_schema.tables WHERE table_schema='public'"))
+            ).scalars().all()
+    for table in ("community", "member", "identity", "membership", "post", "tag", "posttag", "postlink",
+                  "reaction", "comment", "event", "signup", "eventinterest", "outboundledger",
+                  "processedinbound", "adapterstate", "messageanchor", "linkcode", "pairingmatch"):
+        assert table in names
+
+
+async def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
+    db = Database(sqlite_url_for_path(tmp_path / "kc.db"))
+    await db.migrate()
+    async with db.read() as session:
+        assert (await session.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+        assert (await session.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+    await db.dispose()
+
+
+async def test_concurrent_posts_get_distinct_consecutive_numbers(database: Database) -> None:
+    clock = SystemClock()
+    directory = SqlDirectory(database, clock)
+    community = await directory.ensure_community("Kenniscafé", "Europe/Amsterdam", "en")
+    author = await directory.ensure_member(community.id, Actor("console", "rene", "rene"))
+    archive = SqlArchive(database, clock)
+
+    async def write(i: int) -> int:
+        saved = await archive.create_post(
+            NewPost(community.id, author.id, f"Post {i}", "body", ("load",), (), datetime.now(UTC))
+        )
+        return saved.number
+
+    numbers = await asyncio.gather(*(write(i) for i in range(40)))
+    assert sorted(numbers) == list(range(1, 41))
+    assert (await archive.tag_counts(community.id)) == [("load", 40)]
