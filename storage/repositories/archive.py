@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -94,7 +95,7 @@ class SqlArchive:
             found = (
                 await session.execute(
                     select(Post, Member.display_name)
-                    .join(Member, Member.id == Post.author_id)
+                    .join(Member, col(Member.id) == Post.author_id)
                     .where(Post.community_id == community_id, Post.number == number)
                 )
             ).first()
@@ -105,23 +106,23 @@ class SqlArchive:
             tags = (await self._tags_of(session, [post.id])).get(post.id, ())
             links = (
                 await session.execute(
-                    select(PostLink.url).where(PostLink.post_id == post.id).order_by(PostLink.position)
+                    select(PostLink.url).where(PostLink.post_id == post.id).order_by(col(PostLink.position))
                 )
             ).scalars().all()
             reactions = (
                 await session.execute(
                     select(Reaction.emoji, func.count())
                     .where(Reaction.post_id == post.id)
-                    .group_by(Reaction.emoji)
+                    .group_by(col(Reaction.emoji))
                     .order_by(func.count().desc(), func.min(Reaction.id))
                 )
             ).all()
             commenters = (
                 await session.execute(
                     select(Member.display_name, func.count())
-                    .join(Comment, Comment.member_id == Member.id)
+                    .join(Comment, col(Comment.member_id) == Member.id)
                     .where(Comment.post_id == post.id)
-                    .group_by(Member.id, Member.display_name)
+                    .group_by(col(Member.id), col(Member.display_name))
                     .order_by(func.min(Comment.id))
                 )
             ).all()
@@ -154,7 +155,7 @@ class SqlArchive:
     async def set_reaction(self, post_id: int, member_id: int, emoji: str, present: bool, at: datetime) -> bool:
         """Count or uncount one member's emoji on a post; True if it changed."""
         async with self.db.write() as session:
-            mine = (Reaction.post_id == post_id) & (Reaction.member_id == member_id) & (Reaction.emoji == emoji)
+            mine = (col(Reaction.post_id) == post_id) & (col(Reaction.member_id) == member_id) & (col(Reaction.emoji) == emoji)
             exists = (await session.execute(select(Reaction.id).where(mine))).first() is not None
             if present and not exists:
                 session.add(Reaction(post_id=post_id, member_id=member_id, emoji=emoji, created_at=at))
@@ -176,7 +177,7 @@ class SqlArchive:
         """Newest visible posts first, optionally with one tag."""
         query = select(Post.id).where(Post.community_id == community_id, col(Post.removed_at).is_(None))
         if tag is not None:
-            query = query.join(PostTag, PostTag.post_id == Post.id).join(Tag, Tag.id == PostTag.tag_id).where(
+            query = query.join(PostTag, col(PostTag.post_id) == Post.id).join(Tag, col(Tag.id) == PostTag.tag_id).where(
                 Tag.name == tag
             )
         async with self.db.read() as session:
@@ -188,11 +189,11 @@ class SqlArchive:
         async with self.db.read() as session:
             rows = await session.execute(
                 select(Tag.name, func.count())
-                .join(PostTag, PostTag.tag_id == Tag.id)
-                .join(Post, Post.id == PostTag.post_id)
+                .join(PostTag, col(PostTag.tag_id) == Tag.id)
+                .join(Post, col(Post.id) == PostTag.post_id)
                 .where(Tag.community_id == community_id, col(Post.removed_at).is_(None))
-                .group_by(Tag.name)
-                .order_by(func.count().desc(), Tag.name)
+                .group_by(col(Tag.name))
+                .order_by(func.count().desc(), col(Tag.name))
             )
             return [(name, n) for name, n in rows]
 
@@ -211,8 +212,8 @@ class SqlArchive:
             return []
         rows = (
             await session.execute(
-                select(Post.id, Post.number, Post.title, Member.display_name, Post.created_at)
-                .join(Member, Member.id == Post.author_id)
+                sa.select(col(Post.id), col(Post.number), col(Post.title), col(Member.display_name), col(Post.created_at))
+                .join(Member, col(Member.id) == Post.author_id)
                 .where(col(Post.id).in_(ids))
             )
         ).all()
@@ -224,9 +225,9 @@ class SqlArchive:
     async def _tags_of(session: AsyncSession, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
         rows = await session.execute(
             select(PostTag.post_id, Tag.name)
-            .join(Tag, Tag.id == PostTag.tag_id)
+            .join(Tag, col(Tag.id) == PostTag.tag_id)
             .where(col(PostTag.post_id).in_(ids))
-            .order_by(PostTag.post_id, Tag.id)
+            .order_by(col(PostTag.post_id), col(Tag.id))
         )
         tags: dict[int, list[str]] = {}
         for post_id, name in rows:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import CommunityInfo, MemberInfo, Role
@@ -110,8 +110,8 @@ class SqlDirectory:
             rows = (
                 await session.execute(
                     select(Member, Membership.role)
-                    .join(Membership, Membership.member_id == Member.id)
-                    .join(Identity, Identity.member_id == Member.id)
+                    .join(Membership, col(Membership.member_id) == Member.id)
+                    .join(Identity, col(Identity.member_id) == Member.id)
                     .where(Membership.community_id == community_id)
                     .where(
                         (func.lower(Identity.external_id) == wanted)
@@ -133,7 +133,7 @@ class SqlDirectory:
             rows = await session.execute(
                 select(Identity.platform, Identity.external_id)
                 .where(Identity.member_id == member_id)
-                .order_by(Identity.id)
+                .order_by(col(Identity.id))
             )
             return [(platform, external_id) for platform, external_id in rows]
 
@@ -141,8 +141,8 @@ class SqlDirectory:
         row = (
             await session.execute(
                 select(Member.id, Member.display_name, Identity.display_name, Membership.role)
-                .join(Identity, Identity.member_id == Member.id)
-                .join(Membership, Membership.member_id == Member.id)
+                .join(Identity, col(Identity.member_id) == Member.id)
+                .join(Membership, col(Membership.member_id) == Member.id)
                 .where(Identity.platform == actor.platform, Identity.external_id == actor.user_id)
                 .where(Membership.community_id == community_id)
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.domain import Anchor
@@ -52,7 +52,7 @@ class SqlLedger:
             row = (
                 await session.execute(
                     select(MessageAnchor.post_id, MessageAnchor.event_id, Post.number)
-                    .outerjoin(Post, Post.id == MessageAnchor.post_id)
+                    .outerjoin(Post, col(Post.id) == MessageAnchor.post_id)
                     .where(
                         MessageAnchor.platform == ref.room.platform,
                         MessageAnchor.room_external_id == ref.room.room_id,
