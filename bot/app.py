@@ -147,7 +147,7 @@ class Bot:
         if ctx.member.role < cmd.spec.role:
             role = say_text(language, f"role.{cmd.spec.role.label}")
             return Response(document(say(language, "error.role", role=role, command=Code(f"{self.prefix} {cmd.name}"))))
-        rest = re.sub(r"^\s*(\S+\s*){%d}" % used, "", text, count=1) if used else text
+        rest = re.sub(rf"^\s*(\S+\s*){{{used}}}", "", text, count=1)
         try:
             args = cmd.parse(rest)
         except ArgError as problem:

@@ -46,17 +46,15 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A session for reading; on SQLite a deferred transaction (no lock)."""
-        async with AsyncSession(self.engine, expire_on_commit=False) as session:
-            async with session.begin():
-                yield session
+        async with AsyncSession(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A session whose transaction holds the write lock from its start
         (``BEGIN IMMEDIATE`` on SQLite), committed on leaving the block."""
-        async with AsyncSession(self._writer, expire_on_commit=False) as session:
-            async with session.begin():
-                yield session
+        async with AsyncSession(self._writer, expire_on_commit=False) as session, session.begin():
+            yield session
 
     async def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision."""

@@ -3,7 +3,7 @@ itself for the usage line, so usage and help come from the declarations."""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -16,6 +16,7 @@ from bot.text import (
     parse_post_number,
     parse_post_text,
 )
+
 
 class ArgError(Exception):
     """Bad input for one argument; ``key`` and ``values`` name the message."""
@@ -48,40 +49,36 @@ def _split_token(rest: str) -> tuple[str, str]:
     return parts[0], parts[1] if len(parts) > 1 else ""
 
 @dataclass(frozen=True)
-class PostArg:
-    """A post id such as ``#12`` (the sign is optional)."""
+class IdArg:
+    """A short per-community id such as ``#12`` or ``E3`` (the sign optional)."""
 
-    name: str = "post"
+    name: str
+    shown: str
+    read: Callable[[str], int | None]
+    error_key: str
 
     def usage(self) -> str:
-        return "#<post>"
+        return self.shown
 
     def take(self, rest: str) -> tuple[object, str]:
         token, left = _split_token(rest)
         if not token:
             raise ArgError("arg.missing", name=self.usage())
-        number = parse_post_number(token)
+        number = self.read(token)
         if number is None:
-            raise ArgError("arg.bad_post", token=token)
+            raise ArgError(self.error_key, token=token)
         return number, left
 
-@dataclass(frozen=True)
-class EventArg:
-    """An event id such as ``E3`` (the letter is optional)."""
 
-    name: str = "event"
+def PostArg(name: str = "post") -> IdArg:
+    """A post id: ``#12`` or ``12``."""
+    return IdArg(name, "#<post>", parse_post_number, "arg.bad_post")
 
-    def usage(self) -> str:
-        return "E<event>"
 
-    def take(self, rest: str) -> tuple[object, str]:
-        token, left = _split_token(rest)
-        if not token:
-            raise ArgError("arg.missing", name=self.usage())
-        number = parse_event_number(token)
-        if number is None:
-            raise ArgError("arg.bad_event", token=token)
-        return number, left
+def EventArg(name: str = "event") -> IdArg:
+    """An event id: ``E3``, ``e3`` or ``3``."""
+    return IdArg(name, "E<event>", parse_event_number, "arg.bad_event")
+
 
 @dataclass(frozen=True)
 class TextArg:
@@ -167,4 +164,3 @@ class SearchArg:
             raise ArgError("arg.missing", name="<words>")
         return SearchQuery(tuple(words), tuple(tags), tuple(members)), ""
 
-_WORD_RE = re.compile(r"\S+")

@@ -22,7 +22,7 @@ class HelpService:
         if wanted.startswith(ctx.prefix.lstrip("!/")):
             wanted = wanted[len(ctx.prefix.lstrip("!/")) :].strip()
         if wanted:
-            cmd, used = self.registry.lookup(wanted.split())
+            cmd, _ = self.registry.lookup(wanted.split())
             if cmd is None:
                 suggestion = self.registry.closest(wanted.split()[0])
                 help_code = Code(f"{ctx.prefix} help")

@@ -7,8 +7,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy import delete, func
-from sqlmodel import col, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from bot.domain import NewPost, PostDetails, PostSummary, SavedPost
 from bot.ports import Clock

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import col, select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
 
 from bot.domain import Anchor
 from bot.incoming import MessageRef

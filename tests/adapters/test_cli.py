@@ -15,7 +15,7 @@ def kenniscafe(*args: str, stdin: str = "", cwd: Path = ROOT) -> subprocess.Comp
     """Run the command line in a fresh process, as a user would."""
     return subprocess.run(
         [sys.executable, "-m", "adapters.cli", *args],
-        input=stdin, capture_output=True, text=True, cwd=cwd, timeout=120,
+        input=stdin, capture_output=True, text=True, cwd=cwd, timeout=120, check=False,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "KENNISCAFE_CONSOLE_USER": "rene"},
     )
 

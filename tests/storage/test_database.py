@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
 import pytest
 from sqlalchemy import text
 
@@ -23,10 +24,8 @@ POSTGRES_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
 async def _postgres_reachable() -> bool:
     try:
-        import asyncpg
-
         conn = await asyncio.wait_for(asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres"), 3)
-    except (OSError, asyncio.TimeoutError, Exception):
+    except (TimeoutError, OSError, asyncpg.PostgresError):
         return False
     await conn.close()
     return True
@@ -43,8 +42,6 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         return
     if not await _postgres_reachable():
         pytest.skip("no PostgreSQL server on 127.0.0.1:5432 (CI machines have one)")
-    import asyncpg
-
     name = f"kenniscafe_test_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
     await admin.execute(f'CREATE DATABASE "{name}"')
