@@ -13,6 +13,8 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import suppress
+from dataclasses import replace
+from pathlib import Path
 from typing import Any, TextIO
 
 from adapters.console.adapter import ConsoleAdapter
@@ -24,7 +26,9 @@ from bot.ports import Clock, SystemClock
 from storage.engine import Database
 from storage.repositories.archive import SqlArchive
 from storage.repositories.directory import SqlDirectory
+from storage.repositories.events import SqlEvents
 from storage.repositories.ledger import SqlLedger
+from storage.signup_writer import SignupRunner, signup_runner
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +48,16 @@ def console_user(settings: Settings) -> str:
     return (console_names or managers or ["admin"])[0]
 
 
-async def build_bot(settings: Settings, db: Database, clock: Clock) -> Bot:
-    """Migrate the database, load the communities from config and build the core."""
+async def build_bot(settings: Settings, db: Database, clock: Clock, runner: SignupRunner) -> Bot:
+    """Migrate the database, load the communities from config and build the core.
+
+    ``runner`` applies sign-up decisions; its owner closes it after the bot."""
     await db.migrate()
     directory = SqlDirectory(db, clock)
     rooms = RoomMap()
     for community in settings.communities:
         info = await directory.ensure_community(community.name, community.timezone, community.language)
+        info = replace(info, reminders=tuple(community.reminder_offsets))
         listed = [room_ref(r) for r in community.rooms if r != "*"]
         await directory.bind_rooms(info.id, listed, [room_ref(r) for r in community.digest_rooms])
         for room in listed:
@@ -60,7 +67,9 @@ async def build_bot(settings: Settings, db: Database, clock: Clock) -> Bot:
         for manager in community.managers:
             actor = Actor(platform_of(manager), manager, manager)
             await directory.ensure_member(info.id, actor, at_least=Role.MANAGER)
-    repos = Repositories(directory=directory, archive=SqlArchive(db, clock), ledger=SqlLedger(db))
+    repos = Repositories(
+        directory=directory, archive=SqlArchive(db, clock), events=SqlEvents(db, runner), ledger=SqlLedger(db)
+    )
     return Bot(repos, rooms, clock, prefix=settings.bot.prefix)
 
 
@@ -86,15 +95,18 @@ async def run_console(settings: Settings, *, user: str | None = None,
                       stream_in: TextIO = sys.stdin, stream_out: TextIO = sys.stdout) -> None:
     """The bot on the console until ``/quit``, end of input, or a signal."""
     db = Database(settings.bot.database)
+    runner = signup_runner(db)
     try:
-        bot = await build_bot(settings, db, SystemClock())
-        console = ConsoleAdapter(bot.handle, stream_out, user or console_user(settings))
+        bot = await build_bot(settings, db, SystemClock(), runner)
+        files = Path(settings.bot.data_dir) / "files"
+        console = ConsoleAdapter(bot.handle, stream_out, user or console_user(settings), files)
         bot.attach(console)
         if stream_in.isatty():
             stream_out.write(f"Kenniscafé bot on the console, as {console.user}. "
                              f"Try `{settings.bot.prefix} help`; /help for console commands.\n")
         await _until_stopped(console.run(stdin_lines(stream_in)))
     finally:
+        await runner.close()
         await db.dispose()
 
 

@@ -25,9 +25,11 @@ from bot.incoming import (
     RoomRef,
 )
 from bot.messages import say, say_text
-from bot.ports import Archive, Clock, Directory, Ledger, Messenger
+from bot.ports import Archive, Clock, Directory, Events, Ledger, Messenger
 from bot.richtext import Code, Document, document
+from bot.text import parse_event_number
 from bot.services.archive import BOOKMARK, ArchiveService
+from bot.services.events import JOIN_EMOJI, EventsService
 from bot.services.help import HelpService
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,7 @@ class Repositories:
 
     directory: Directory
     archive: Archive
+    events: Events
     ledger: Ledger
 
 
@@ -81,8 +84,9 @@ class Bot:
         self.prefix = prefix
         self.messengers: dict[str, Messenger] = {}
         self.archive = ArchiveService(repos.archive, repos.directory)
+        self.events = EventsService(repos.events)
         self.registry = Registry()
-        self.registry.collect(HelpService(self.registry), self.archive)
+        self.registry.collect(HelpService(self.registry), self.archive, self.events)
         self._prefix_re = re.compile(rf"\s*{re.escape(prefix)}(?=\s|$)", re.IGNORECASE)
 
     def attach(self, messenger: Messenger) -> None:
@@ -112,6 +116,8 @@ class Bot:
             await self._on_message(community, event)
         elif isinstance(event, (ReactionAdded, ReactionRemoved)):
             await self._on_reaction(community, event)
+        else:
+            await self._on_button(community, event)
 
     # -- messages ----------------------------------------------------------
 
@@ -182,11 +188,32 @@ class Bot:
         anchor = await self.repos.ledger.find_anchor(event.target)
         member = await self.repos.directory.ensure_member(community.id, event.sender)
         now = self.clock.now()
-        if anchor is not None and anchor.post_id is not None:
+        if anchor is not None and anchor.event_number is not None and emoji == JOIN_EMOJI:
+            sign = self.events.sign_up if added else self.events.sign_off
+            response = await sign(community, member, anchor.event_number, now, self.prefix)
+            await self._answer_privately(member.id, response)
+        elif anchor is not None and anchor.post_id is not None:
             await self.archive.react(anchor.post_id, member, emoji, added, now)
         elif isinstance(event, ReactionAdded) and emoji == BOOKMARK and event.target_message is not None:
             response = await self.archive.archive_message(community, member, event.target_message, (), now)
             await self.deliver(response, event.target.room, in_reply_to=event.target)
+
+    async def _on_button(self, community: CommunityInfo, pressed: ButtonPressed) -> None:
+        number = parse_event_number(pressed.value)
+        if pressed.action not in ("join", "leave") or number is None:
+            log.warning("unknown button %s=%s", pressed.action, pressed.value)
+            return
+        member = await self.repos.directory.ensure_member(community.id, pressed.sender)
+        sign = self.events.sign_up if pressed.action == "join" else self.events.sign_off
+        response = await sign(community, member, number, self.clock.now(), self.prefix)
+        await self._answer_privately(member.id, response)
+
+    async def _answer_privately(self, member_id: int, response: Response) -> None:
+        """Reactions and buttons are answered by DM: the room stays quiet."""
+        if response.doc is not None:
+            await self.send_direct(member_id, response.doc)
+        for notice in response.notices:
+            await self.send_direct(notice.member_id, notice.doc)
 
     # -- output ------------------------------------------------------------
 
@@ -195,7 +222,11 @@ class Bot:
         any private notices."""
         messenger = self.messengers.get(room.platform)
         if response.doc is not None and messenger is not None:
-            sent = await messenger.send(room, response.doc, in_reply_to=in_reply_to)
+            if response.attachment is not None:
+                file = response.attachment
+                sent = await messenger.send_file(room, file.filename, file.content, file.mimetype, response.doc)
+            else:
+                sent = await messenger.send(room, response.doc, in_reply_to=in_reply_to)
             if response.anchor is not None:
                 await self.repos.ledger.add_anchor(sent, response.anchor, self.clock.now())
         for notice in response.notices:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import IntEnum
 
 
@@ -33,6 +33,7 @@ class CommunityInfo:
     name: str
     timezone: str
     language: str
+    reminders: tuple[timedelta, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,3 +117,87 @@ class Anchor:
     post_id: int | None = None
     post_number: int | None = None
     event_id: int | None = None
+    event_number: int | None = None
+
+
+class EventStatus:
+    """The states of an event (plain strings, as stored)."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """What the event store needs to open a coffee table."""
+
+    community_id: int
+    title: str
+    starts_at: datetime
+    location: str
+    capacity: int | None
+    created_by_id: int
+    created_at: datetime
+    follow_up_of: int | None = None  # the number of the event this one follows
+
+
+@dataclass(frozen=True)
+class EventInfo:
+    """An event with its seat counts."""
+
+    id: int
+    number: int
+    title: str
+    starts_at: datetime
+    location: str
+    capacity: int | None
+    status: str
+    going: int
+    waitlisted: int
+    cancel_reason: str | None = None
+
+    @property
+    def seats_left(self) -> int | None:
+        """Free seats (None: unlimited)."""
+        return None if self.capacity is None else max(self.capacity - self.going, 0)
+
+
+@dataclass(frozen=True)
+class EventDetails:
+    """An event with the names of who comes and who waits, in order."""
+
+    info: EventInfo
+    attendees: tuple[str, ...]
+    waitlist: tuple[str, ...]
+    follow_up_of: int | None = None
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """A waitlisted member who got a seat."""
+
+    member_id: int
+    event_number: int
+
+
+@dataclass(frozen=True)
+class SignupResult:
+    """The outcome of a join or leave, decided in one transaction.
+
+    ``outcome`` is one of: going, waitlisted, already_going, already_waitlisted,
+    closed, cancelled, started, not_found (join); left, left_waitlist,
+    not_signed_up, not_found (leave)."""
+
+    outcome: str
+    event: EventInfo | None = None
+    position: int = 0  # place on the waitlist, from 1
+    promoted: tuple[Promotion, ...] = ()
+
+
+@dataclass(frozen=True)
+class EventChange:
+    """One field of an event changed by an organizer."""
+
+    field: str  # title | starts_at | location | capacity
+    value: str | datetime | int | None

@@ -9,12 +9,17 @@ from typing import Protocol
 from bot.domain import (
     Anchor,
     CommunityInfo,
+    EventChange,
+    EventDetails,
+    EventInfo,
     MemberInfo,
+    NewEvent,
     NewPost,
     PostDetails,
     PostSummary,
     Role,
     SavedPost,
+    SignupResult,
 )
 from bot.incoming import Actor, MessageRef, RoomRef
 from bot.richtext import Document
@@ -49,6 +54,12 @@ class Messenger(Protocol):
 
     async def send_direct(self, user_id: str, doc: Document) -> MessageRef | None:
         """Send ``doc`` privately to one user; None when that is impossible."""
+        ...
+
+    async def send_file(
+        self, room: RoomRef, filename: str, content: bytes, mimetype: str, caption: Document
+    ) -> MessageRef:
+        """Share a file in ``room`` with a caption."""
         ...
 
 
@@ -111,6 +122,51 @@ class Archive(Protocol):
 
     async def remove_post(self, post_id: int, by_member_id: int, at: datetime) -> None:
         """Soft delete: out of search and lists, the data kept."""
+        ...
+
+
+class Events(Protocol):
+    """Coffee tables and their sign-ups. Joins, leaves, edits and status
+    changes are decided in one transaction each (capacity never exceeded)."""
+
+    async def create_event(self, event: NewEvent) -> tuple[EventInfo, list[int]]:
+        """Open an event with the next number; with ``follow_up_of``, also
+        return the members who were interested in that event and have not
+        been told yet (they are marked told in the same transaction)."""
+        ...
+
+    async def get_event(self, community_id: int, number: int) -> EventDetails | None:
+        """An event with its attendees and waitlist, in order."""
+        ...
+
+    async def upcoming(self, community_id: int, now: datetime, limit: int) -> list[EventInfo]:
+        """Events not yet started and not cancelled, soonest first."""
+        ...
+
+    async def join(self, community_id: int, number: int, member_id: int, now: datetime) -> SignupResult:
+        """Sign up: going while seats last, else waitlisted with a place."""
+        ...
+
+    async def leave(self, community_id: int, number: int, member_id: int, now: datetime) -> SignupResult:
+        """Cancel a sign-up; a freed seat goes to the first on the waitlist."""
+        ...
+
+    async def edit(self, community_id: int, number: int, change: EventChange, now: datetime) -> SignupResult:
+        """Change one field; more seats promote from the waitlist."""
+        ...
+
+    async def set_status(
+        self, community_id: int, number: int, status: str, reason: str | None, now: datetime
+    ) -> SignupResult:
+        """Open, close or cancel."""
+        ...
+
+    async def add_interest(self, event_id: int, member_id: int, now: datetime) -> bool:
+        """Remember 'tell me about the next one'; False if already noted."""
+        ...
+
+    async def participants(self, event_id: int) -> list[int]:
+        """Member ids going or waitlisted, in queue order."""
         ...
 
 

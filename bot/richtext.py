@@ -138,6 +138,5 @@ def render_plain(doc: Document) -> str:
             lines.append("".join(plain_inline(p) for p in block.parts))
         elif isinstance(block, BulletList):
             lines.extend("• " + "".join(plain_inline(p) for p in item) for item in block.items)
-        else:
-            lines.append("  ".join(f"[{b.label}]" for b in block.buttons))
+        # Buttons have no plain form: the text around them says what to type.
     return "\n".join(lines)

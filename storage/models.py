@@ -180,17 +180,19 @@ class Event(SQLModel, table=True):
 
 
 class Signup(SQLModel, table=True):
-    """A member's sign-up for an event; ``queued_at`` orders the waitlist."""
+    """A member's sign-up for an event. ``queue_seq`` orders the waitlist: it
+    is handed out under the event's write lock, so it follows commit order."""
 
     __table_args__ = (
         UniqueConstraint("event_id", "member_id"),
-        Index("ix_signup_event_state", "event_id", "state", "queued_at"),
+        Index("ix_signup_event_state_seq", "event_id", "state", "queue_seq"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     event_id: int = Field(foreign_key="event.id")
     member_id: int = Field(foreign_key="member.id", index=True)
     state: str  # going | waitlisted | cancelled
+    queue_seq: int = 0
     queued_at: datetime
     updated_at: datetime
 

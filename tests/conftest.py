@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,16 +14,21 @@ from adapters.console.adapter import ConsoleAdapter
 from adapters.runtime import build_bot
 from bot.app import Bot
 from bot.config import Settings
-from bot.ports import SystemClock
+from bot.ports import Clock
 from storage.engine import Database, sqlite_url_for_path
+from storage.signup_writer import signup_runner
 
 
-def console_settings(db_path: Path, managers: list[str] | None = None) -> Settings:
+# Saturday 28 November 2026, 11:00 in Amsterdam.
+START = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+
+
+def console_settings(db_path: Path, **community: object) -> Settings:
     """One community, managed by rene, listening on the console."""
     return Settings.model_validate(
         {
             "bot": {"database": sqlite_url_for_path(db_path)},
-            "communities": [{"name": "Kenniscafé", "managers": managers or ["rene"], "rooms": ["console"]}],
+            "communities": [{"name": "Kenniscafé", "managers": ["rene"], "rooms": ["console"], **community}],
         }
     )
 
@@ -57,17 +63,34 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "kenniscafe.db"
 
 
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, delta: timedelta) -> None:
+        self.current += delta
+
+
 @asynccontextmanager
-async def console_on(db_path: Path, user: str = "rene") -> AsyncIterator[Transcript]:
+async def console_on(
+    db_path: Path, user: str = "rene", clock: Clock | None = None, settings: Settings | None = None
+) -> AsyncIterator[Transcript]:
     """A bot with a console on the SQLite file at ``db_path``, stopped on exit."""
     db = Database(sqlite_url_for_path(db_path))
+    runner = signup_runner(db)
     try:
-        bot = await build_bot(console_settings(db_path), db, SystemClock())
+        bot = await build_bot(settings or console_settings(db_path), db, clock or FakeClock(), runner)
         out = io.StringIO()
-        console = ConsoleAdapter(bot.handle, out, user)
+        console = ConsoleAdapter(bot.handle, out, user, db_path.parent / "files")
         bot.attach(console)
         yield Transcript(bot, console, out)
     finally:
+        await runner.close()
         await db.dispose()
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
 from bot.incoming import (
@@ -53,10 +54,13 @@ class ConsoleAdapter:
 
     platform = PLATFORM
 
-    def __init__(self, handle: Callable[[Incoming], Awaitable[None]], out: TextIO, user: str) -> None:
+    def __init__(
+        self, handle: Callable[[Incoming], Awaitable[None]], out: TextIO, user: str, files_dir: Path
+    ) -> None:
         self._handle = handle
         self._out = out
         self.user = user
+        self._files_dir = files_dir
         self._messages: dict[str, _Printed] = {}
 
     # -- Messenger port ----------------------------------------------------
@@ -68,6 +72,15 @@ class ConsoleAdapter:
     async def send_direct(self, user_id: str, doc: Document) -> MessageRef | None:
         """Print a private message, naming its recipient."""
         return self._print(f"{BOT_NAME} → {user_id} (DM)", render_plain(doc), author=BOT_NAME)
+
+    async def send_file(
+        self, room: RoomRef, filename: str, content: bytes, mimetype: str, caption: Document
+    ) -> MessageRef:
+        """Save the file under the data folder and print where it is."""
+        self._files_dir.mkdir(parents=True, exist_ok=True)
+        path = self._files_dir / Path(filename).name
+        path.write_bytes(content)
+        return self._print(BOT_NAME, f"{render_plain(caption)}\n📎 {path}")
 
     # -- input -------------------------------------------------------------
 

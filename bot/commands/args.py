@@ -3,6 +3,7 @@ itself for the usage line, so usage and help come from the declarations."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -11,6 +12,7 @@ from bot.text import (
     MENTION_RE,
     TAG_RE,
     ParsedPostText,
+    clean_line,
     normalize_tag,
     parse_event_number,
     parse_post_number,
@@ -164,3 +166,83 @@ class SearchArg:
             raise ArgError("arg.missing", name="<words>")
         return SearchQuery(tuple(words), tuple(tags), tuple(members)), ""
 
+
+
+@dataclass(frozen=True)
+class EventForm:
+    """An event as typed: the date is read later, in the community's zone."""
+
+    title: str
+    when: str
+    where: str
+    capacity: int | None = None
+    follow_up_of: int | None = None
+
+
+_FROM_RE = re.compile(r"(?:from|van)\s+(\S+)", re.IGNORECASE)
+_UNLIMITED = {"none", "unlimited", "onbeperkt", "-"}
+
+
+def parse_capacity(token: str) -> int | None:
+    """A capacity: a whole number above 0; ``none``/``unlimited`` for no limit."""
+    if token.strip().lower() in _UNLIMITED:
+        return None
+    if not token.strip().isdigit() or int(token) <= 0:
+        raise ArgError("arg.bad_capacity", token=token.strip())
+    return int(token)
+
+
+@dataclass(frozen=True)
+class EventFormArg:
+    """``<title> | <when> | <where> [| <capacity>] [| from E<event>]``."""
+
+    name: str = "form"
+
+    def usage(self) -> str:
+        return "<title> | <when> | <where> [| <capacity>] [| from E<event>]"
+
+    def take(self, rest: str) -> tuple[object, str]:
+        parts = [clean_line(p) for p in rest.split("|")]
+        for index, label in enumerate(("<title>", "<when>", "<where>")):
+            if len(parts) <= index or not parts[index]:
+                raise ArgError("arg.missing", name=label)
+        capacity: int | None = None
+        follow_up: int | None = None
+        for extra in filter(None, parts[3:]):
+            from_match = _FROM_RE.fullmatch(extra)
+            if from_match:
+                follow_up = parse_event_number(from_match.group(1))
+                if follow_up is None:
+                    raise ArgError("arg.bad_from", token=extra)
+            else:
+                capacity = parse_capacity(extra)
+        return EventForm(parts[0], parts[1], parts[2], capacity, follow_up), ""
+
+
+EDITABLE_FIELDS = {
+    "title": "title", "titel": "title",
+    "when": "starts_at", "time": "starts_at", "date": "starts_at", "wanneer": "starts_at", "tijd": "starts_at",
+    "where": "location", "place": "location", "location": "location", "waar": "location", "plaats": "location",
+    "capacity": "capacity", "seats": "capacity", "capaciteit": "capacity", "plaatsen": "capacity",
+}
+
+
+@dataclass(frozen=True)
+class FieldValueArg:
+    """``<field> <value>`` for ``event edit``: the field named in any language."""
+
+    name: str = "change"
+
+    def usage(self) -> str:
+        return "title|when|where|capacity <value>"
+
+    def take(self, rest: str) -> tuple[object, str]:
+        field_word, value = _split_token(rest)
+        if not field_word:
+            raise ArgError("arg.missing", name="<field>")
+        field_name = EDITABLE_FIELDS.get(field_word.lower())
+        if field_name is None:
+            raise ArgError("arg.bad_field", token=field_word)
+        if not value.strip():
+            raise ArgError("arg.missing", name="<value>")
+        return (field_name, clean_line(value)), ""

@@ -45,13 +45,24 @@ class DirectNotice:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file that goes with a reply, e.g. an iCalendar file."""
+
+    filename: str
+    content: bytes
+    mimetype: str
+
+
+@dataclass(frozen=True)
 class Response:
     """What a command produced: a reply in the room (which, with an anchor,
-    stands for a post or event afterwards), and private notices."""
+    stands for a post or event afterwards), an optional file, and private
+    notices."""
 
     doc: Document | None
     anchor: Anchor | None = None
     notices: tuple[DirectNotice, ...] = ()
+    attachment: Attachment | None = None
 
 
 class Args:

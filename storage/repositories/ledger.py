@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from bot.domain import Anchor
 from bot.incoming import MessageRef
 from storage.engine import Database
-from storage.models import MessageAnchor, Post, ProcessedInbound
+from storage.models import Event, MessageAnchor, Post, ProcessedInbound
 
 
 class SqlLedger:
@@ -51,8 +51,9 @@ class SqlLedger:
         async with self.db.read() as session:
             row = (
                 await session.execute(
-                    select(MessageAnchor.post_id, MessageAnchor.event_id, Post.number)
+                    select(MessageAnchor.post_id, MessageAnchor.event_id, Post.number, Event.number)
                     .outerjoin(Post, col(Post.id) == MessageAnchor.post_id)
+                    .outerjoin(Event, col(Event.id) == MessageAnchor.event_id)
                     .where(
                         MessageAnchor.platform == ref.room.platform,
                         MessageAnchor.room_external_id == ref.room.room_id,
@@ -62,5 +63,5 @@ class SqlLedger:
             ).first()
         if row is None:
             return None
-        post_id, event_id, number = row
-        return Anchor(post_id=post_id, post_number=number, event_id=event_id)
+        post_id, event_id, post_number, event_number = row
+        return Anchor(post_id, post_number, event_id, event_number)

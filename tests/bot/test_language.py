@@ -2,38 +2,27 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
-from adapters.console.adapter import ConsoleAdapter
-from adapters.runtime import build_bot
-from bot.config import Settings
 from bot.messages import CATALOG
-from bot.ports import SystemClock
-from storage.engine import Database, sqlite_url_for_path
+from tests.conftest import console_on, console_settings
 
 
 async def test_dutch_community_gets_dutch_replies(tmp_path: Path) -> None:
-    settings = Settings.model_validate(
-        {
-            "bot": {"database": sqlite_url_for_path(tmp_path / "nl.db")},
-            "communities": [{"name": "Kenniscafé", "language": "nl", "managers": ["rene"]}],
-        }
-    )
-    db = Database(settings.bot.database)
-    bot = await build_bot(settings, db, SystemClock())
-    out = io.StringIO()
-    console = ConsoleAdapter(bot.handle, out, "rene")
-    bot.attach(console)
-    for line in ("!kc post Koffie | lekker #bonen", "!kc reageer #1 Mee eens", "!kc toon #1", "!kc zoek thee", "!kc afmelden"):
-        await console.handle_line(line)
-    await db.dispose()
-    text = out.getvalue()
+    settings = console_settings(tmp_path / "nl.db", language="nl")
+    async with console_on(tmp_path / "nl.db", settings=settings) as nl:
+        text = "".join([
+            await nl.say("!kc post Koffie | lekker #bonen"),
+            await nl.say("!kc reageer #1 Mee eens"),
+            await nl.say("!kc toon #1"),
+            await nl.say("!kc zoek thee"),
+            await nl.say("!kc afmeldn E1"),
+        ])
     assert "Bewaard: #1 “Koffie” · #bonen" in text
     assert "Reactie toegevoegd aan #1 (1 reactie)" in text
     assert "#1 Koffie — door rene," in text
     assert "Niets gevonden voor “thee”" in text
-    assert 'Onbekend commando "afmelden"' in text
+    assert 'Onbekend commando "afmeldn". Bedoel je `leave`?' in text
 
 
 def test_every_sentence_has_english_and_dutch() -> None:

@@ -1,0 +1,369 @@
+"""Coffee tables: opening, listing, sign-ups, waitlist, follow-ups and iCal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from bot.commands.args import (
+    EventArg,
+    EventForm,
+    EventFormArg,
+    FieldValueArg,
+    TextArg,
+    parse_capacity,
+)
+from bot.commands.registry import Args, Attachment, Context, DirectNotice, Response, command
+from bot.dates import WHEN_EXAMPLE, WhenProblem, parse_when
+from bot.domain import (
+    Anchor,
+    CommunityInfo,
+    EventChange,
+    EventInfo,
+    EventStatus,
+    MemberInfo,
+    NewEvent,
+    Role,
+    SignupResult,
+)
+from bot.ics import event_calendar
+from bot.messages import say, say_text
+from bot.ports import Events
+from bot.richtext import Bold, BulletList, Button, Buttons, Code, Document, Inline, Paragraph, Text, document
+from bot.timefmt import format_when
+
+UPCOMING_LIMIT = 10
+JOIN_EMOJI = "✅"
+ISO_EXAMPLE = "2026-12-11 09:30"
+
+
+def event_ref(number: int) -> Bold:
+    """``E3`` in bold: how an event id is shown."""
+    return Bold((Text(f"E{number}"),))
+
+
+def format_offsets(offsets: Sequence[timedelta]) -> str:
+    """``24 h and 1 h`` for reminder offsets."""
+    def one(offset: timedelta) -> str:
+        minutes = int(offset.total_seconds() // 60)
+        if minutes % (24 * 60) == 0 and minutes >= 48 * 60:
+            return f"{minutes // (24 * 60)} d"
+        return f"{minutes // 60} h" if minutes % 60 == 0 else f"{minutes} min"
+
+    shown = [one(o) for o in sorted(offsets, reverse=True)]
+    return " and ".join(shown) if len(shown) <= 2 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+class EventsService:
+    """Commands and reactions of the coffee tables."""
+
+    def __init__(self, events: Events) -> None:
+        self.events = events
+
+    # -- organizers ----------------------------------------------------------
+
+    @command("event new", EventFormArg(), aliases=("event nieuw",), role=Role.ORGANIZER)
+    async def new(self, ctx: Context, args: Args) -> Response:
+        """Open a coffee table and announce it."""
+        form: EventForm = args.get("form")
+        when = self._when(ctx, form.when)
+        if isinstance(when, Response):
+            return when
+        if form.follow_up_of is not None and await self.events.get_event(ctx.community.id, form.follow_up_of) is None:
+            return self._not_found(ctx, form.follow_up_of)
+        return await self._open(ctx, form.title, when, form.where, form.capacity, form.follow_up_of)
+
+    @command("event again", EventArg(), TextArg("when"), aliases=("event opnieuw",), role=Role.ORGANIZER)
+    async def again(self, ctx: Context, args: Args) -> Response:
+        """The next one of a coffee table: same title, place and seats, new time."""
+        original = await self.events.get_event(ctx.community.id, args.get("event"))
+        if original is None:
+            return self._not_found(ctx, args.get("event"))
+        when = self._when(ctx, args.get("when"))
+        if isinstance(when, Response):
+            return when
+        info = original.info
+        return await self._open(ctx, info.title, when, info.location, info.capacity, info.number)
+
+    @command("event edit", EventArg(), FieldValueArg(), aliases=("event wijzig",), role=Role.ORGANIZER)
+    async def edit(self, ctx: Context, args: Args) -> Response:
+        """Change one field; everyone signed up is told what changed."""
+        number: int = args.get("event")
+        field, text = args.get("change")
+        before = await self.events.get_event(ctx.community.id, number)
+        if before is None:
+            return self._not_found(ctx, number)
+        value: str | datetime | int | None
+        if field == "starts_at":
+            when = self._when(ctx, text)
+            if isinstance(when, Response):
+                return when
+            value = when
+        elif field == "capacity":
+            value = parse_capacity(text)
+        else:
+            value = text
+        result = await self.events.edit(ctx.community.id, number, EventChange(field, value), ctx.now)
+        if result.outcome == "capacity_below_going":
+            return Response(document(say(ctx.language, "event.capacity_below_going", ref=event_ref(number),
+                                         going=before.info.going)))
+        assert result.event is not None
+        change = self._describe_change(ctx.community, field, before.info, result.event)
+        notice = document(say(ctx.language, "event.changed_notice", ref=event_ref(number),
+                              title=result.event.title, change=change))
+        participants = await self.events.participants(result.event.id)
+        notices = [DirectNotice(m, notice) for m in participants if m != ctx.member.id]
+        notices += self._promotion_notices(ctx.community, result)
+        return Response(document(say(ctx.language, "event.edited", ref=event_ref(number), change=change)),
+                        notices=tuple(notices))
+
+    @command("event cancel", EventArg(), TextArg("reason", optional=True), aliases=("event afgelast",),
+             role=Role.ORGANIZER)
+    async def cancel(self, ctx: Context, args: Args) -> Response:
+        """Cancel; attendees and the waitlist are told."""
+        number: int = args.get("event")
+        found = await self.events.get_event(ctx.community.id, number)
+        if found is None:
+            return self._not_found(ctx, number)
+        participants = await self.events.participants(found.info.id)
+        reason: str = args.get("reason")
+        result = await self.events.set_status(ctx.community.id, number, EventStatus.CANCELLED, reason or None, ctx.now)
+        if result.outcome != EventStatus.CANCELLED:
+            return Response(document(say(ctx.language, "event.already_cancelled", ref=event_ref(number))))
+        info = found.info
+        reason_text = say_text(ctx.language, "event.cancel_reason", reason=reason) if reason else ""
+        notice = document(say(ctx.language, "event.cancel_notice", ref=event_ref(number), title=info.title,
+                              when=self._when_text(ctx.community, info.starts_at), reason=reason_text))
+        told = [m for m in participants if m != ctx.member.id]
+        return Response(
+            document(say(ctx.language, "event.cancelled", ref=event_ref(number), n=len(told))),
+            notices=tuple(DirectNotice(m, notice) for m in told),
+        )
+
+    @command("event close", EventArg(), aliases=("event sluit",), role=Role.ORGANIZER)
+    async def close(self, ctx: Context, args: Args) -> Response:
+        """Stop sign-ups (those signed up keep their place)."""
+        return await self._status(ctx, args.get("event"), EventStatus.CLOSED)
+
+    @command("event open", EventArg(), role=Role.ORGANIZER)
+    async def reopen(self, ctx: Context, args: Args) -> Response:
+        """Resume sign-ups."""
+        return await self._status(ctx, args.get("event"), EventStatus.OPEN)
+
+    # -- everyone ------------------------------------------------------------
+
+    @command("events", aliases=("koffietafels",))
+    async def upcoming(self, ctx: Context, args: Args) -> Response:
+        """Upcoming coffee tables with seats left."""
+        found = await self.events.upcoming(ctx.community.id, ctx.now, UPCOMING_LIMIT)
+        if not found:
+            return Response(document(say(ctx.language, "event.none", new=Code(f"{ctx.prefix} event new"))))
+        items = tuple(
+            say(ctx.language, "event.list_item", ref=event_ref(e.number), title=e.title,
+                when=self._when_text(ctx.community, e.starts_at), where=e.location, seats=self._seats(ctx.language, e))
+            for e in found
+        )
+        return Response(Document((Paragraph(say(ctx.language, "event.list_header")), BulletList(items))))
+
+    @command("event", EventArg())
+    async def details(self, ctx: Context, args: Args) -> Response:
+        """Time in the community's zone, place, attendees and waitlist."""
+        number: int = args.get("event")
+        found = await self.events.get_event(ctx.community.id, number)
+        if found is None:
+            return self._not_found(ctx, number)
+        info, lang = found.info, ctx.language
+        nobody = say_text(lang, "event.nobody")
+        lines = [
+            say(lang, "event.details_when", ref=event_ref(number), title=info.title,
+                when=self._when_text(ctx.community, info.starts_at), zone=ctx.community.timezone),
+            say(lang, "event.details_where", where=info.location),
+            say(lang, "event.details_going", count=self._count(lang, info), names=", ".join(found.attendees) or nobody),
+        ]
+        if found.waitlist:
+            numbered = ", ".join(f"{i}. {name}" for i, name in enumerate(found.waitlist, 1))
+            lines.append(say(lang, "event.details_waitlist", names=numbered))
+        if info.status != EventStatus.OPEN:
+            status = say_text(lang, f"event.status_{info.status}")
+            if info.cancel_reason:
+                status += f" ({info.cancel_reason})"
+            lines.append(say(lang, "event.details_status", status=status))
+        if found.follow_up_of is not None:
+            lines.append(say(lang, "event.details_follows", ref=event_ref(found.follow_up_of)))
+        return Response(document(*lines), anchor=Anchor(event_id=info.id))
+
+    @command("join", EventArg(), aliases=("aanmelden", "ik kom"))
+    async def join(self, ctx: Context, args: Args) -> Response:
+        """Sign up, or join the waitlist when full."""
+        return await self.sign_up(ctx.community, ctx.member, args.get("event"), ctx.now, ctx.prefix)
+
+    @command("leave", EventArg(), aliases=("afmelden",))
+    async def leave(self, ctx: Context, args: Args) -> Response:
+        """Cancel a sign-up; the first on the waitlist moves up."""
+        return await self.sign_off(ctx.community, ctx.member, args.get("event"), ctx.now, ctx.prefix)
+
+    @command("interested", EventArg(), aliases=("interesse",))
+    async def interested(self, ctx: Context, args: Args) -> Response:
+        """Hear about the next one of this coffee table."""
+        number: int = args.get("event")
+        found = await self.events.get_event(ctx.community.id, number)
+        if found is None:
+            return self._not_found(ctx, number)
+        added = await self.events.add_interest(found.info.id, ctx.member.id, ctx.now)
+        key = "event.interest_noted" if added else "event.interest_known"
+        return Response(document(say(ctx.language, key, ref=event_ref(number), title=found.info.title)))
+
+    @command("ics", EventArg(), aliases=("agenda",))
+    async def ics(self, ctx: Context, args: Args) -> Response:
+        """An iCalendar file for the event."""
+        number: int = args.get("event")
+        found = await self.events.get_event(ctx.community.id, number)
+        if found is None:
+            return self._not_found(ctx, number)
+        content = event_calendar(ctx.community.name, ctx.community.timezone, found.info, ctx.now)
+        caption = document(say(ctx.language, "event.ics", ref=event_ref(number), title=found.info.title))
+        return Response(caption, attachment=Attachment(f"E{number}.ics", content, "text/calendar"))
+
+    # -- shared with reactions and buttons -----------------------------------
+
+    async def sign_up(self, community: CommunityInfo, member: MemberInfo, number: int, now: datetime,
+                      prefix: str) -> Response:
+        """Join an event and say how it went."""
+        result = await self.events.join(community.id, number, member.id, now)
+        return self._signup_reply(community, number, result, prefix)
+
+    async def sign_off(self, community: CommunityInfo, member: MemberInfo, number: int, now: datetime,
+                       prefix: str) -> Response:
+        """Leave an event; whoever moves up from the waitlist is told."""
+        result = await self.events.leave(community.id, number, member.id, now)
+        reply = self._signup_reply(community, number, result, prefix)
+        return Response(reply.doc, notices=tuple(self._promotion_notices(community, result)))
+
+    # -- helpers -------------------------------------------------------------
+
+    async def _open(self, ctx: Context, title: str, when: datetime, where: str, capacity: int | None,
+                    follow_up_of: int | None) -> Response:
+        info, interested = await self.events.create_event(
+            NewEvent(ctx.community.id, title, when, where, capacity, ctx.member.id, ctx.now, follow_up_of)
+        )
+        lang = ctx.language
+        seats = say_text(lang, "event.seats", n=capacity) if capacity else say_text(lang, "event.unlimited")
+        join = Code(f"{ctx.prefix} join E{info.number}")
+        when_text = self._when_text(ctx.community, when)
+        announcement: list[Sequence[Inline] | Buttons] = [
+            say(lang, "event.announce", ref=event_ref(info.number), title=title, when=when_text, where=where,
+                seats=seats, join=join),
+            Buttons((Button("Join", "join", str(info.number)), Button("Leave", "leave", str(info.number)))),
+        ]
+        if interested:
+            announcement.insert(1, say(lang, "event.follow_up_told", n=len(interested)))
+        notice = document(say(lang, "event.follow_up", title=title, ref=event_ref(info.number), when=when_text,
+                              where=where, join=join))
+        return Response(
+            document(*announcement), anchor=Anchor(event_id=info.id),
+            notices=tuple(DirectNotice(m, notice) for m in interested),
+        )
+
+    async def _status(self, ctx: Context, number: int, status: str) -> Response:
+        result = await self.events.set_status(ctx.community.id, number, status, None, ctx.now)
+        keys = {
+            "not_found": None,
+            EventStatus.CLOSED: "event.now_closed",
+            EventStatus.OPEN: "event.now_open",
+            "cancelled": "event.is_cancelled",
+            "unchanged": "event.already_closed" if status == EventStatus.CLOSED else "event.already_open",
+        }
+        key = keys.get(result.outcome)
+        if key is None:
+            return self._not_found(ctx, number)
+        return Response(document(say(ctx.language, key, ref=event_ref(number))))
+
+    def _signup_reply(self, community: CommunityInfo, number: int, result: SignupResult, prefix: str) -> Response:
+        lang = community.language
+        ref = event_ref(number)
+        event = result.event
+        if event is None:
+            return Response(document(say(lang, "event.not_found", ref=f"E{number}", events=Code(f"{prefix} events"))))
+        count = self._count(lang, event)
+        match result.outcome:
+            case "going":
+                reminders = (
+                    say_text(lang, "event.reminders", offsets=format_offsets(community.reminders))
+                    if community.reminders else ""
+                )
+                parts = say(lang, "event.joined", ref=ref, count=count, reminders=reminders)
+            case "waitlisted":
+                parts = say(lang, "event.waitlisted", ref=ref, position=result.position)
+            case "already_going":
+                parts = say(lang, "event.already_going", ref=ref, count=count)
+            case "already_waitlisted":
+                parts = say(lang, "event.already_waitlisted", ref=ref, position=result.position)
+            case "closed":
+                parts = say(lang, "event.closed", ref=ref)
+            case "cancelled":
+                parts = say(lang, "event.is_cancelled", ref=ref)
+            case "started":
+                parts = say(lang, "event.started", ref=ref)
+            case "left":
+                parts = say(lang, "event.left", ref=ref, count=count)
+            case "left_waitlist":
+                parts = say(lang, "event.left_waitlist", ref=ref)
+            case _:
+                parts = say(lang, "event.not_signed_up", ref=ref)
+        return Response(document(parts))
+
+    def _promotion_notices(self, community: CommunityInfo, result: SignupResult) -> list[DirectNotice]:
+        event = result.event
+        if event is None:
+            return []
+        lang = community.language
+        notice = document(say(lang, "event.promoted", ref=event_ref(event.number), title=event.title,
+                              when=self._when_text(community, event.starts_at), where=event.location,
+                              count=self._count(lang, event)))
+        return [DirectNotice(p.member_id, notice) for p in result.promoted]
+
+    def _describe_change(self, community: CommunityInfo, field: str, before: EventInfo, after: EventInfo) -> str:
+        lang = community.language
+        unlimited = say_text(lang, "event.unlimited_short")
+        if field == "title":
+            return say_text(lang, "event.change_title", new=after.title)
+        if field == "starts_at":
+            return say_text(lang, "event.change_when", new=self._when_text(community, after.starts_at),
+                            old=self._when_text(community, before.starts_at))
+        if field == "location":
+            return say_text(lang, "event.change_where", new=after.location, old=before.location)
+        return say_text(lang, "event.change_capacity", new=after.capacity or unlimited, old=before.capacity or unlimited)
+
+    def _when(self, ctx: Context, text: str) -> datetime | Response:
+        parsed = parse_when(text, ctx.community.timezone, ctx.now)
+        if not isinstance(parsed, WhenProblem):
+            return parsed
+        example, iso = Code(WHEN_EXAMPLE), Code(ISO_EXAMPLE)
+        if parsed.moment is not None:
+            shown = self._when_text(ctx.community, parsed.moment)
+            return Response(document(say(ctx.language, "when.past", text=text, shown=shown, example=example)))
+        return Response(document(say(ctx.language, f"when.{parsed.reason}", text=text, example=example, iso=iso)))
+
+    @staticmethod
+    def _when_text(community: CommunityInfo, moment: datetime) -> str:
+        return format_when(moment, community.timezone, community.language)
+
+    @staticmethod
+    def _count(language: str, event: EventInfo) -> str:
+        if event.capacity is None:
+            return say_text(language, "event.count_unlimited", going=event.going)
+        return say_text(language, "event.count", going=event.going, capacity=event.capacity)
+
+    @staticmethod
+    def _seats(language: str, event: EventInfo) -> str:
+        if event.status == EventStatus.CLOSED:
+            return say_text(language, "event.status_closed")
+        if event.capacity is None:
+            return say_text(language, "event.open_seats", n=event.going)
+        if event.going >= event.capacity:
+            return say_text(language, "event.full", n=event.waitlisted)
+        return say_text(language, "event.seats_left", n=event.capacity - event.going, capacity=event.capacity)
+
+    def _not_found(self, ctx: Context, number: int) -> Response:
+        return Response(document(say(ctx.language, "event.not_found", ref=f"E{number}",
+                                     events=Code(f"{ctx.prefix} events"))))

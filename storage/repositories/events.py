@@ -1,0 +1,149 @@
+"""Coffee tables on the database: events, sign-ups and interest."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, update
+from sqlmodel import col, select
+
+from bot.domain import EventChange, EventDetails, EventInfo, EventStatus, NewEvent, SignupResult
+from storage.engine import Database
+from storage.models import Community, Event, EventInterest, Member, Signup
+from storage.signup_writer import SignupRunner
+from storage.signups import GOING, WAITLISTED, EditRequest, JoinRequest, LeaveRequest, StatusRequest
+
+
+class SqlEvents:
+    """The Events port: reads through SQLModel, sign-up decisions through
+    the runner that suits the database (see :mod:`storage.signup_writer`)."""
+
+    def __init__(self, db: Database, runner: SignupRunner) -> None:
+        self.db = db
+        self.runner = runner
+
+    async def create_event(self, event: NewEvent) -> tuple[EventInfo, list[int]]:
+        """Open an event with the next number of its community; for a
+        follow-up, claim the not-yet-told interested members of the original."""
+        async with self.db.write() as session:
+            # Serialize numbering per community on PostgreSQL (SQLite: BEGIN IMMEDIATE).
+            await session.execute(select(Community.id).where(Community.id == event.community_id).with_for_update())
+            number = (
+                await session.execute(
+                    select(func.coalesce(func.max(Event.number), 0) + 1).where(Event.community_id == event.community_id)
+                )
+            ).scalar_one()
+            original_id = None
+            if event.follow_up_of is not None:
+                original_id = (
+                    await session.execute(
+                        select(Event.id).where(Event.community_id == event.community_id, Event.number == event.follow_up_of)
+                    )
+                ).scalar_one_or_none()
+            row = Event(
+                community_id=event.community_id, number=number, title=event.title, starts_at=event.starts_at,
+                location=event.location, capacity=event.capacity, status=EventStatus.OPEN,
+                follow_up_of_id=original_id, created_by_id=event.created_by_id,
+                created_at=event.created_at, updated_at=event.created_at,
+            )
+            session.add(row)
+            await session.flush()
+            assert row.id is not None
+            told: list[int] = []
+            if original_id is not None:
+                pending = col(EventInterest.event_id) == original_id
+                unnotified = pending & col(EventInterest.notified_at).is_(None)
+                told = list((await session.execute(select(EventInterest.member_id).where(unnotified))).scalars())
+                await session.execute(update(EventInterest).where(unnotified).values(notified_at=event.created_at))
+            info = EventInfo(row.id, number, row.title, row.starts_at, row.location, row.capacity, row.status, 0, 0)
+            return info, told
+
+    async def get_event(self, community_id: int, number: int) -> EventDetails | None:
+        """An event with attendee and waitlist names in queue order."""
+        async with self.db.read() as session:
+            row = (
+                await session.execute(select(Event).where(Event.community_id == community_id, Event.number == number))
+            ).scalar_one_or_none()
+            if row is None:
+                return None
+            people = (
+                await session.execute(
+                    select(Signup.state, Member.display_name)
+                    .join(Member, col(Member.id) == Signup.member_id)
+                    .where(Signup.event_id == row.id, col(Signup.state).in_((GOING, WAITLISTED)))
+                    .order_by(col(Signup.queue_seq))
+                )
+            ).all()
+            follows = None
+            if row.follow_up_of_id is not None:
+                follows = (await session.execute(select(Event.number).where(Event.id == row.follow_up_of_id))).scalar_one()
+        attendees = tuple(name for state, name in people if state == GOING)
+        waitlist = tuple(name for state, name in people if state == WAITLISTED)
+        return EventDetails(_info(row, len(attendees), len(waitlist)), attendees, waitlist, follows)
+
+    async def upcoming(self, community_id: int, now: datetime, limit: int) -> list[EventInfo]:
+        """Events not yet started and not cancelled, soonest first."""
+        async with self.db.read() as session:
+            rows = (
+                await session.execute(
+                    select(Event)
+                    .where(Event.community_id == community_id, Event.starts_at > now, Event.status != EventStatus.CANCELLED)
+                    .order_by(col(Event.starts_at), col(Event.number))
+                    .limit(limit)
+                )
+            ).scalars().all()
+            counts: dict[tuple[int, str], int] = {}
+            if rows:
+                found = await session.execute(
+                    select(Signup.event_id, Signup.state, func.count())
+                    .where(col(Signup.event_id).in_([r.id for r in rows]))
+                    .group_by(col(Signup.event_id), col(Signup.state))
+                )
+                counts = {(event_id, state): n for event_id, state, n in found}
+        return [
+            _info(r, counts.get((r.id or 0, GOING), 0), counts.get((r.id or 0, WAITLISTED), 0)) for r in rows
+        ]
+
+    async def join(self, community_id: int, number: int, member_id: int, now: datetime) -> SignupResult:
+        """Sign up: going while seats last, else waitlisted with a place."""
+        return await self.runner.submit(JoinRequest(community_id, number, member_id, now))
+
+    async def leave(self, community_id: int, number: int, member_id: int, now: datetime) -> SignupResult:
+        """Cancel a sign-up; a freed seat goes to the first on the waitlist."""
+        return await self.runner.submit(LeaveRequest(community_id, number, member_id, now))
+
+    async def edit(self, community_id: int, number: int, change: EventChange, now: datetime) -> SignupResult:
+        """Change one field; more seats promote from the waitlist."""
+        return await self.runner.submit(EditRequest(community_id, number, change, now))
+
+    async def set_status(
+        self, community_id: int, number: int, status: str, reason: str | None, now: datetime
+    ) -> SignupResult:
+        """Open, close or cancel."""
+        return await self.runner.submit(StatusRequest(community_id, number, status, reason, now))
+
+    async def add_interest(self, event_id: int, member_id: int, now: datetime) -> bool:
+        """Remember 'tell me about the next one'; False if already noted."""
+        async with self.db.write() as session:
+            if await session.get(EventInterest, (event_id, member_id)) is not None:
+                return False
+            session.add(EventInterest(event_id=event_id, member_id=member_id, created_at=now))
+            return True
+
+    async def participants(self, event_id: int) -> list[int]:
+        """Member ids going or waitlisted, in queue order."""
+        async with self.db.read() as session:
+            rows = await session.execute(
+                select(Signup.member_id)
+                .where(Signup.event_id == event_id, col(Signup.state).in_((GOING, WAITLISTED)))
+                .order_by(col(Signup.queue_seq))
+            )
+            return list(rows.scalars())
+
+
+def _info(row: Event, going: int, waitlisted: int) -> EventInfo:
+    assert row.id is not None
+    return EventInfo(
+        row.id, row.number, row.title, row.starts_at, row.location, row.capacity, row.status,
+        going, waitlisted, row.cancel_reason,
+    )
