@@ -39,7 +39,7 @@ class SignupRunner(Protocol):
         ...
 
 
-class _Sqlite3Sql:
+class Sqlite3Sql:
     """The rules' query interface on a stdlib sqlite3 connection."""
 
     lock_suffix = ""  # BEGIN IMMEDIATE already holds the write lock
@@ -120,7 +120,7 @@ class BatchingSqliteRunner:
 
     def _apply(self, requests: list[SignupRequest]) -> list[SignupResult | Exception]:
         conn = self._connection()
-        sql = _Sqlite3Sql(conn)
+        sql = Sqlite3Sql(conn)
         rules = SignupRules(sql)
         results: list[SignupResult | Exception] = []
         conn.execute("BEGIN IMMEDIATE")
