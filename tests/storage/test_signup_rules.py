@@ -91,7 +91,7 @@ class SignupMachine(RuleBasedStateMachine):
         moved = []
         while self.waitlist and (self.capacity is None or len(self.going) < self.capacity):
             moved.append(self.waitlist.pop(0))
-        self.going.extend(moved)
+            self.going.append(moved[-1])
         return moved
 
     @rule(member=st.integers(1, MEMBERS))
