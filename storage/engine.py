@@ -10,6 +10,7 @@ the first read and a check-then-write is atomic.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 
 _WRITE_OPTION = "kenniscafe_write"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Connections the pool may hand out at once (SQLAlchemy's defaults: 5 + 10).
+POOL_SIZE, POOL_OVERFLOW = 5, 10
 
 
 def sqlite_url_for_path(path: str | Path) -> str:
@@ -34,26 +37,30 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        kwargs: dict[str, Any] = {"echo": echo}
+        kwargs: dict[str, Any] = {"echo": echo, "pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
         if self.is_sqlite:
             _ensure_parent_folder(url)
             kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         self._writer = self.engine.execution_options(**{_WRITE_OPTION: True})
+        # A burst of thousands of messages must queue for a connection, not
+        # fail: the pool would give up on a waiter after 30 s, an asyncio
+        # semaphore in front of it never does.
+        self._sessions = asyncio.Semaphore(POOL_SIZE + POOL_OVERFLOW)
         if self.is_sqlite:
             _install_sqlite_recipe(self.engine)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A session for reading; on SQLite a deferred transaction (no lock)."""
-        async with AsyncSession(self.engine, expire_on_commit=False) as session, session.begin():
+        async with self._sessions, AsyncSession(self.engine, expire_on_commit=False) as session, session.begin():
             yield session
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A session whose transaction holds the write lock from its start
         (``BEGIN IMMEDIATE`` on SQLite), committed on leaving the block."""
-        async with AsyncSession(self._writer, expire_on_commit=False) as session, session.begin():
+        async with self._sessions, AsyncSession(self._writer, expire_on_commit=False) as session, session.begin():
             yield session
 
     async def migrate(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Sequence
 
 from sqlalchemy import func
@@ -20,12 +22,20 @@ def _community_info(row: Community) -> CommunityInfo:
     return CommunityInfo(row.id, row.name, row.timezone, row.language)
 
 
+# How long a member looked up once is trusted without asking the database:
+# every message needs its sender, and a busy room must not queue on that.
+# Another process's role change is seen within this time.
+MEMBER_CACHE_SECONDS = 30.0
+
+
 class SqlDirectory:
     """The Directory port on the database."""
 
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
+        self._members: dict[tuple[int, str, str], tuple[MemberInfo, str, float]] = {}
+        self._lookups: dict[tuple[int, str, str], asyncio.Future[MemberInfo]] = {}
 
     async def ensure_community(self, name: str, timezone: str, language: str) -> CommunityInfo:
         """The community called ``name``, created or updated from config."""
@@ -59,12 +69,37 @@ class SqlDirectory:
     async def ensure_member(self, community_id: int, actor: Actor, *, at_least: Role = Role.MEMBER) -> MemberInfo:
         """The member behind ``actor``, created on first sight, with at least
         the given role in the community. A changed display name is kept."""
-        # Nearly every call finds an up-to-date member: answer that from a
+        key = (community_id, actor.platform, actor.user_id)
+        cached = self._members.get(key)
+        if cached is not None:
+            member, name, expires = cached
+            if name == actor.display_name and member.role >= at_least and time.monotonic() < expires:
+                return member
+        # A burst of messages from one new sender asks the database once.
+        pending = self._lookups.get(key)
+        if pending is not None:
+            member = await asyncio.shield(pending)
+            if member.role >= at_least:
+                return member
+        lookup = asyncio.ensure_future(self._look_up(community_id, actor, at_least))
+        self._lookups[key] = lookup
+        try:
+            member = await lookup
+        finally:
+            self._lookups.pop(key, None)
+        self._members[key] = (member, actor.display_name, time.monotonic() + MEMBER_CACHE_SECONDS)
+        return member
+
+    async def _look_up(self, community_id: int, actor: Actor, at_least: Role) -> MemberInfo:
+        # Nearly every lookup finds an up-to-date member: answer that from a
         # read transaction, so busy rooms do not queue for the write lock.
         async with self.db.read() as session:
             known = await self._known_member(session, community_id, actor)
-        if known is not None and known.role >= at_least:
-            return known
+        if known is None or known.role < at_least:
+            known = await self._store_member(community_id, actor, at_least)
+        return known
+
+    async def _store_member(self, community_id: int, actor: Actor, at_least: Role) -> MemberInfo:
         async with self.db.write() as session:
             now = self.clock.now()
             identity = await self._identity(session, actor.platform, actor.user_id)

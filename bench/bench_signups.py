@@ -1,0 +1,178 @@
+"""Sign-ups per second through the whole core, against raw sqlite3.
+
+Ours: ``!kc join E<n>`` messages for 500 members × 50 coffee tables, all
+handed to ``Bot.handle`` at once (command text in, reply out, on a SQLite
+file, capacity checked per sign-up). Baselines, same run, same schema:
+a raw ``sqlite3`` loop of the same transaction (BEGIN IMMEDIATE; count;
+insert; COMMIT), and one SQLModel ``AsyncSession`` per sign-up (the
+straightforward ORM path).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from adapters.runtime import build_bot
+from bench.common import Result, cache_dir
+from bot.config import Settings
+from bot.incoming import Actor, MessageReceived, MessageRef, RoomRef
+from bot.ports import SystemClock
+from bot.richtext import Document
+from storage.engine import Database, sqlite_url_for_path
+from storage.models import Signup
+from storage.signup_writer import signup_runner
+
+ROOM = RoomRef("console", "console")
+CAPACITY = 20
+STAMP = "%Y-%m-%d %H:%M:%S.%f"
+
+
+class CountingMessenger:
+    """Takes the bot's replies and counts them."""
+
+    platform = "console"
+
+    def __init__(self) -> None:
+        self.replies = 0
+
+    async def send(self, room: RoomRef, doc: Document, *, in_reply_to: MessageRef | None = None) -> MessageRef:
+        self.replies += 1
+        return MessageRef(room, f"r{self.replies}")
+
+    async def send_direct(self, user_id: str, doc: Document) -> MessageRef | None:
+        return None
+
+    async def send_file(self, room: RoomRef, filename: str, content: bytes, mimetype: str,
+                        caption: Document) -> MessageRef:
+        return await self.send(room, caption)
+
+
+def _fresh(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+async def _prepare(path: Path, members: int, events: int) -> None:
+    """A migrated database with the members and open events."""
+    _fresh(path)
+    db = Database(sqlite_url_for_path(path))
+    await db.migrate()
+    await db.dispose()
+    conn = sqlite3.connect(path, isolation_level=None)
+    now = datetime.now(UTC)
+    stamp, starts = now.strftime(STAMP), (now + timedelta(days=7)).strftime(STAMP)
+    conn.execute("BEGIN")
+    conn.execute("INSERT INTO community (id, name, timezone, language, created_at) "
+                 "VALUES (1, 'Bench', 'Europe/Amsterdam', 'en', ?)", (stamp,))
+    for m in range(1, members + 1):
+        conn.execute("INSERT INTO member (id, display_name, created_at, digest_dm, pairing_opt_in) "
+                     "VALUES (?, ?, ?, 0, 0)", (m, f"u{m}", stamp))
+        conn.execute("INSERT INTO identity (member_id, platform, external_id, display_name, created_at) "
+                     "VALUES (?, 'console', ?, ?, ?)", (m, f"u{m}", f"u{m}", stamp))
+        conn.execute("INSERT INTO membership (community_id, member_id, role, joined_at) VALUES (1, ?, 'member', ?)",
+                     (m, stamp))
+    for e in range(1, events + 1):
+        conn.execute("INSERT INTO event (community_id, number, title, starts_at, location, capacity, status, "
+                     "created_by_id, created_at, updated_at) VALUES (1, ?, 'Bench', ?, 'Here', ?, 'open', 1, ?, ?)",
+                     (e, starts, CAPACITY, stamp, stamp))
+    conn.execute("COMMIT")
+    conn.close()
+
+
+async def _ours(path: Path, members: int, events: int) -> float:
+    settings = Settings.model_validate({
+        "bot": {"database": sqlite_url_for_path(path)},
+        "communities": [{"name": "Bench", "managers": ["u1"], "rooms": ["console"]}],
+    })
+    db = Database(settings.bot.database)
+    runner = signup_runner(db)
+    bot = await build_bot(settings, db, SystemClock(), runner)
+    messenger = CountingMessenger()
+    bot.attach(messenger)
+    messages = [
+        MessageReceived(Actor("console", f"u{m}", f"u{m}"), MessageRef(ROOM, f"m{m}-{e}"), f"!kc join E{e}")
+        for e in range(1, events + 1) for m in range(1, members + 1)
+    ]
+    start = time.perf_counter()
+    await asyncio.gather(*(bot.handle(message) for message in messages))
+    elapsed = time.perf_counter() - start
+    await runner.close()
+    async with db.read() as session:
+        from sqlalchemy import func, select
+
+        going = (await session.execute(select(func.count()).select_from(Signup).where(Signup.state == "going"))).scalar_one()
+    await db.dispose()
+    assert messenger.replies == len(messages), (messenger.replies, len(messages))
+    assert going == events * min(CAPACITY, members), going
+    return len(messages) / elapsed
+
+
+def _raw(path: Path, members: int, events: int) -> float:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    now = datetime.now(UTC).strftime(STAMP)
+    start = time.perf_counter()
+    seq = 0
+    for e in range(1, events + 1):
+        for m in range(1, members + 1):
+            seq += 1
+            conn.execute("BEGIN IMMEDIATE")
+            going = conn.execute("SELECT count(*) FROM signup WHERE event_id = ? AND state = 'going'", (e,)).fetchone()[0]
+            state = "going" if going < CAPACITY else "waitlisted"
+            conn.execute("INSERT INTO signup (event_id, member_id, state, queue_seq, queued_at, updated_at) "
+                         "VALUES (?, ?, ?, ?, ?, ?)", (e, m, state, seq, now, now))
+            conn.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return members * events / elapsed
+
+
+async def _orm(path: Path, members: int, events: int) -> float:
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    db = Database(sqlite_url_for_path(path))
+    now = datetime.now(UTC)
+
+    async def one(e: int, m: int) -> None:
+        async with db.write() as session:
+            going = (await session.execute(
+                select(func.count()).select_from(Signup).where(Signup.event_id == e, Signup.state == "going")
+            )).scalar_one()
+            session.add(Signup(event_id=e, member_id=m, state="going" if going < CAPACITY else "waitlisted",
+                               queued_at=now, updated_at=now))
+
+    start = time.perf_counter()
+    await asyncio.gather(*(one(e, m) for e in range(1, events + 1) for m in range(1, members + 1)))
+    elapsed = time.perf_counter() - start
+    await db.dispose()
+    return members * events / elapsed
+
+
+def run(quick: bool) -> list[Result]:
+    """Sign-ups per second: ours through the core, raw sqlite3, and the ORM path."""
+    members, events = (50, 5) if quick else (500, 50)
+    folder = cache_dir()
+    ours_db, raw_db, orm_db = folder / "signups-ours.db", folder / "signups-raw.db", folder / "signups-orm.db"
+    asyncio.run(_prepare(ours_db, members, events))
+    ours = asyncio.run(_ours(ours_db, members, events))
+    asyncio.run(_prepare(raw_db, members, events))
+    raw = _raw(raw_db, members, events)
+    # The ORM path is ~80x slower: a tenth of the work gives its rate well enough.
+    orm_events = max(1, events // 10)
+    asyncio.run(_prepare(orm_db, members, orm_events))
+    orm = asyncio.run(_orm(orm_db, members, orm_events))
+    for db_file in (ours_db, raw_db, orm_db):
+        _fresh(db_file)
+    share = 100 * ours / raw
+    return [
+        Result("sign-ups per second through the core", ours, "sign-ups/s",
+               {"raw sqlite3": raw, "SQLModel session per sign-up": orm},
+               note=f"{members} members × {events} events, capacity {CAPACITY}"),
+        Result("core rate as a share of raw sqlite3", share, "%", {}, target=">= 25", passed=share >= 25),
+    ]
