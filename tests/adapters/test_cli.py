@@ -11,12 +11,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def kenniscafe(*args: str, stdin: str = "", cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    """Run the command line in a fresh process, as a user would."""
+def kenniscafe(*args: str, stdin: str = "", cwd: Path = ROOT, console_user: str | None = "rene"
+               ) -> subprocess.CompletedProcess[str]:
+    """Run the command line in a fresh process, as a user would (the console
+    user fixed, since it otherwise defaults to the login name)."""
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
+    if console_user:
+        env["KENNISCAFE_CONSOLE_USER"] = console_user
     return subprocess.run(
         [sys.executable, "-m", "adapters.cli", *args],
-        input=stdin, capture_output=True, text=True, cwd=cwd, timeout=120, check=False,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "KENNISCAFE_CONSOLE_USER": "rene"},
+        input=stdin, capture_output=True, text=True, cwd=cwd, timeout=120, check=False, env=env,
     )
 
 
@@ -29,7 +33,7 @@ SESSION = """\
 /as anna
 /react m4 👍
 Handige tip: gebruik een thermoskan #koffie
-/reply m8 !kc save
+/reply m7 !kc save
 !kc search koffietafel
 !kc recent
 !kc tags
@@ -70,7 +74,7 @@ def test_run_uses_bot_toml_in_the_current_folder(tmp_path: Path) -> None:
         '[bot]\nprefix = "!kb"\ndatabase = "sqlite+aiosqlite:///mine.db"\n'
         '[[communities]]\nname = "Team"\nmanagers = ["ellen"]\n'
     )
-    result = kenniscafe("run", stdin="!kb post Hi | there\n", cwd=tmp_path)
+    result = kenniscafe("run", stdin="!kb post Hi | there\n", cwd=tmp_path, console_user=None)
     assert "[m1] ellen: !kb post Hi | there" in result.stdout
     assert "Saved #1" in result.stdout
     assert (tmp_path / "mine.db").exists()
