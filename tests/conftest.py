@@ -50,6 +50,13 @@ class Transcript:
         await self.console.handle_line(line)
         return self.out.getvalue()[start:]
 
+    def ref_of(self, fragment: str) -> str:
+        """The reference of the newest printed message containing ``fragment``."""
+        for line in reversed(self.out.getvalue().splitlines()):
+            if line.startswith("[m") and fragment in line:
+                return line[1 : line.index("]")]
+        raise AssertionError(f"no message with {fragment!r}")
+
     def last_ref(self) -> str:
         """The reference of the newest printed message, e.g. ``m4``."""
         for line in reversed(self.out.getvalue().splitlines()):

@@ -60,6 +60,12 @@ async def test_interested_members_hear_of_the_next_one(transcript: Transcript) -
         "anna (DM): The next Koffietafel is planned: E2 — Fri 18 Dec 09:30, Winkwaves, Utrecht. `!kc join E2` to come.",
         "bram (DM): The next Koffietafel is planned: E2 — Fri 18 Dec 09:30, Winkwaves, Utrecht. `!kc join E2` to come.",
     ]
+    e2_announcement = transcript.ref_of("bot: E2 Koffietafel")
+    joined = await transcript.say(f"/react {e2_announcement} ✅", as_user="anna")
+    assert dms(joined) == ["anna (DM): You're in for E2 (1/3). Reminders 24 h and 1 h before."]
+    left = await transcript.say(f"/unreact {e2_announcement} ✅", as_user="anna")
+    assert dms(left) == ["anna (DM): You've left E2 (0/3)."]
+    assert "Going (0/3): nobody yet" in await transcript.say("!kc event E2")
     # Told once: a third one from E1 tells nobody again.
     assert dms(await transcript.say("!kc event new Koffietafel | vr 8 jan 9:30 | Winkwaves | from E1", as_user="rene")) == []
     assert "Follows E1." in await transcript.say("!kc event E3")
