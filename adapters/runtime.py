@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from adapters.console.adapter import ConsoleAdapter
+from jobs.scheduler import build_scheduler
 from bot.app import Bot, Repositories, RoomMap
 from bot.config import Settings, platform_of
-from bot.domain import Role
+from bot.domain import CommunityInfo, Role
 from bot.incoming import Actor, RoomRef
 from bot.ports import Clock, SystemClock
 from storage.engine import Database
@@ -28,6 +29,7 @@ from storage.repositories.archive import SqlArchive
 from storage.repositories.directory import SqlDirectory
 from storage.repositories.events import SqlEvents
 from storage.repositories.ledger import SqlLedger
+from storage.repositories.schedule import SqlSchedule
 from storage.signup_writer import SignupRunner, signup_runner
 
 log = logging.getLogger(__name__)
@@ -55,9 +57,17 @@ async def build_bot(settings: Settings, db: Database, clock: Clock, runner: Sign
     await db.migrate()
     directory = SqlDirectory(db, clock)
     rooms = RoomMap()
+    infos: list[CommunityInfo] = []
     for community in settings.communities:
         info = await directory.ensure_community(community.name, community.timezone, community.language)
-        info = replace(info, reminders=tuple(community.reminder_offsets))
+        digest = community.digest_schedule
+        info = replace(
+            info,
+            reminders=tuple(community.reminder_offsets),
+            digest_weekday=digest.weekday if digest else None,
+            digest_time=digest.at if digest else None,
+        )
+        infos.append(info)
         listed = [room_ref(r) for r in community.rooms if r != "*"]
         await directory.bind_rooms(info.id, listed, [room_ref(r) for r in community.digest_rooms])
         for room in listed:
@@ -67,10 +77,12 @@ async def build_bot(settings: Settings, db: Database, clock: Clock, runner: Sign
         for manager in community.managers:
             actor = Actor(platform_of(manager), manager, manager)
             await directory.ensure_member(info.id, actor, at_least=Role.MANAGER)
+    events = SqlEvents(db, runner)
     repos = Repositories(
-        directory=directory, archive=SqlArchive(db, clock), events=SqlEvents(db, runner), ledger=SqlLedger(db)
+        directory=directory, archive=SqlArchive(db, clock), events=events,
+        schedule=SqlSchedule(db, events), ledger=SqlLedger(db),
     )
-    return Bot(repos, rooms, clock, prefix=settings.bot.prefix)
+    return Bot(repos, rooms, clock, prefix=settings.bot.prefix, communities=infos)
 
 
 async def stdin_lines(stream: TextIO) -> AsyncIterator[str]:
@@ -101,10 +113,15 @@ async def run_console(settings: Settings, *, user: str | None = None,
         files = Path(settings.bot.data_dir) / "files"
         console = ConsoleAdapter(bot.handle, stream_out, user or console_user(settings), files)
         bot.attach(console)
+        scheduler = build_scheduler(bot, bot.communities)
+        scheduler.start()
         if stream_in.isatty():
             stream_out.write(f"Kenniscafé bot on the console, as {console.user}. "
                              f"Try `{settings.bot.prefix} help`; /help for console commands.\n")
-        await _until_stopped(console.run(stdin_lines(stream_in)))
+        try:
+            await _until_stopped(console.run(stdin_lines(stream_in)))
+        finally:
+            scheduler.shutdown(wait=False)
     finally:
         await runner.close()
         await db.dispose()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.commands.args import ArgError
@@ -25,12 +26,14 @@ from bot.incoming import (
     RoomRef,
 )
 from bot.messages import say, say_text
-from bot.ports import Archive, Clock, Directory, Events, Ledger, Messenger
+from bot.ports import Archive, Clock, Directory, Events, Ledger, Messenger, Schedule
 from bot.richtext import Code, Document, document
 from bot.text import parse_event_number
 from bot.services.archive import BOOKMARK, ArchiveService
 from bot.services.events import JOIN_EMOJI, EventsService
+from bot.services.digest import DigestService
 from bot.services.help import HelpService
+from bot.services.reminders import ReminderService
 
 log = logging.getLogger(__name__)
 
@@ -71,27 +74,49 @@ class Repositories:
     directory: Directory
     archive: Archive
     events: Events
+    schedule: Schedule
     ledger: Ledger
 
 
 class Bot:
     """The platform-neutral bot."""
 
-    def __init__(self, repos: Repositories, rooms: RoomMap, clock: Clock, *, prefix: str = "!kc") -> None:
+    def __init__(self, repos: Repositories, rooms: RoomMap, clock: Clock, *, prefix: str = "!kc",
+                 communities: Sequence[CommunityInfo] = ()) -> None:
         self.repos = repos
         self.rooms = rooms
+        self.communities = tuple(communities)
         self.clock = clock
         self.prefix = prefix
         self.messengers: dict[str, Messenger] = {}
         self.archive = ArchiveService(repos.archive, repos.directory)
         self.events = EventsService(repos.events)
+        self.reminders = ReminderService(repos.schedule, self.send_direct, self.send_to_room)
+        self.digest = DigestService(repos.schedule, self.events, self.send_direct, self.send_to_room)
         self.registry = Registry()
-        self.registry.collect(HelpService(self.registry), self.archive, self.events)
+        self.registry.collect(HelpService(self.registry), self.archive, self.events, self.digest)
         self._prefix_re = re.compile(rf"\s*{re.escape(prefix)}(?=\s|$)", re.IGNORECASE)
 
     def attach(self, messenger: Messenger) -> None:
         """Let the bot answer on the messenger's platform."""
         self.messengers[messenger.platform] = messenger
+
+    async def send_due_reminders(self) -> int:
+        """Send the reminders the database says are due now (the scheduler's
+        minute knock); how many went out."""
+        try:
+            return await self.reminders.send_due(self.communities, self.clock.now())
+        except Exception:
+            log.exception("sending due reminders failed; the next tick tries again")
+            return 0
+
+    async def post_due_digests(self) -> int:
+        """Post each digest whose moment has come, once per period."""
+        try:
+            return await self.digest.post_due(self.communities, self.clock.now(), self.prefix)
+        except Exception:
+            log.exception("posting digests failed; the next tick tries again")
+            return 0
 
     async def handle(self, event: Incoming) -> None:
         """Handle one inbound event fully (replies sent) before returning."""
@@ -231,6 +256,14 @@ class Bot:
                 await self.repos.ledger.add_anchor(sent, response.anchor, self.clock.now())
         for notice in response.notices:
             await self.send_direct(notice.member_id, notice.doc)
+
+    async def send_to_room(self, room: RoomRef, doc: Document) -> None:
+        """Post a document in a room on its platform, if the bot is there."""
+        messenger = self.messengers.get(room.platform)
+        if messenger is None:
+            log.warning("no %s messenger for %s", room.platform, room.room_id)
+            return
+        await messenger.send(room, doc)
 
     async def send_direct(self, member_id: int, doc: Document) -> None:
         """A private message to a member, on the first platform we can reach them."""

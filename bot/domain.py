@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from enum import IntEnum
 
 
@@ -34,6 +34,8 @@ class CommunityInfo:
     timezone: str
     language: str
     reminders: tuple[timedelta, ...] = ()
+    digest_weekday: int | None = None  # 0 = Monday; None: no weekly digest
+    digest_time: time | None = None
 
 
 @dataclass(frozen=True)
@@ -201,3 +203,45 @@ class EventChange:
 
     field: str  # title | starts_at | location | capacity
     value: str | datetime | int | None
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    """A reminder claimed for sending: to the attendees and the rooms where
+    the event was announced. ``late`` when it fell due while the bot was down."""
+
+    community_id: int
+    event: EventInfo
+    offset: timedelta
+    attendees: tuple[int, ...]
+    rooms: tuple[tuple[str, str], ...]  # (platform, room id)
+    late: bool = False
+
+
+@dataclass(frozen=True)
+class DigestPost:
+    """A post as the digest lists it."""
+
+    number: int
+    title: str
+    author_name: str
+    reactions: int
+    comments: int
+
+
+@dataclass(frozen=True)
+class DigestData:
+    """What happened in a community during a period, and what is coming."""
+
+    new_posts: tuple[DigestPost, ...]
+    new_post_total: int
+    discussions: tuple[DigestPost, ...]
+    upcoming: tuple[EventInfo, ...]
+    new_members: tuple[str, ...]
+    new_member_total: int
+    suggested_pairs: tuple[tuple[str, str, str], ...]  # (member, member, what they share)
+
+    @property
+    def empty(self) -> bool:
+        """Nothing at all to tell."""
+        return not (self.new_posts or self.discussions or self.upcoming or self.new_members)

@@ -287,6 +287,33 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Calendar file for {ref} {title}: add it to your agenda.",
         "nl": "Agendabestand voor {ref} {title}: zet het in je agenda.",
     },
+    # reminders and digest
+    "reminder.text": {
+        "en": "Reminder: {ref} {title} starts in {left} — {when}, {where}.",
+        "nl": "Herinnering: {ref} {title} begint over {left} — {when}, {where}.",
+    },
+    "help.digest_preview": {"en": "show this week's digest now", "nl": "het overzicht van deze week nu tonen"},
+    "help.digest_on": {"en": "get the weekly digest by DM", "nl": "het weekoverzicht per DM ontvangen"},
+    "help.digest_off": {"en": "stop the digest DM", "nl": "geen weekoverzicht meer per DM"},
+    "digest.on": {
+        "en": "You'll get the weekly digest by DM. {off} stops it.",
+        "nl": "Je krijgt het weekoverzicht per DM. {off} stopt het.",
+    },
+    "digest.off": {"en": "No more digest DMs. {on} brings them back.", "nl": "Geen weekoverzicht meer per DM. {on} zet het weer aan."},
+    "digest.title": {"en": "Weekly digest of {community}, {period}", "nl": "Weekoverzicht van {community}, {period}"},
+    "digest.empty": {
+        "en": "A quiet week at {community}: no new posts, discussions, coffee tables or members. Share something with {post}!",
+        "nl": "Een rustige week bij {community}: geen nieuwe berichten, discussies, koffietafels of leden. Deel iets met {post}!",
+    },
+    "digest.new_posts": {"en": "New posts ({n}):", "nl": "Nieuwe berichten ({n}):"},
+    "digest.discussions": {"en": "Active discussions:", "nl": "Levendige discussies:"},
+    "digest.discussion_item": {"en": "{ref} {title} — {comments} this week", "nl": "{ref} {title} — {comments} deze week"},
+    "digest.upcoming": {"en": "Coming up:", "nl": "Binnenkort:"},
+    "digest.new_members": {"en": "New members: {names}", "nl": "Nieuwe leden: {names}"},
+    "digest.more": {"en": " (+{n} more)", "nl": " (+{n} meer)"},
+    "digest.pairs": {"en": "People who might want to meet:", "nl": "Mensen die elkaar misschien willen ontmoeten:"},
+    "digest.pair": {"en": "{a} and {b} — both into {topic}", "nl": "{a} en {b} — allebei bezig met {topic}"},
+    "digest.post_item": {"en": "{ref} {title} — {author}{facts}", "nl": "{ref} {title} — {author}{facts}"},
     # counted things
     "count.comment.one": {"en": "{n} comment", "nl": "{n} reactie"},
     "count.comment.other": {"en": "{n} comments", "nl": "{n} reacties"},
@@ -294,6 +321,8 @@ CATALOG: dict[str, dict[str, str]] = {
     "count.link.other": {"en": "{n} links", "nl": "{n} links"},
     "count.post.one": {"en": "{n} post", "nl": "{n} bericht"},
     "count.post.other": {"en": "{n} posts", "nl": "{n} berichten"},
+    "count.reaction.one": {"en": "{n} reaction", "nl": "{n} reactie-emoji"},
+    "count.reaction.other": {"en": "{n} reactions", "nl": "{n} reactie-emoji's"},
 }
 
 _FORMATTER = Formatter()

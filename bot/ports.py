@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from bot.domain import (
     Anchor,
     CommunityInfo,
+    DigestData,
+    DueReminder,
     EventChange,
     EventDetails,
     EventInfo,
@@ -167,6 +169,36 @@ class Events(Protocol):
 
     async def participants(self, event_id: int) -> list[int]:
         """Member ids going or waitlisted, in queue order."""
+        ...
+
+
+class Schedule(Protocol):
+    """What scheduled jobs ask: due reminders (claimed once) and digests."""
+
+    async def claim_due_reminders(
+        self, community_id: int, offsets: Sequence[timedelta], now: datetime
+    ) -> list[DueReminder]:
+        """Reminders due now, each claimed so that it is sent exactly once."""
+        ...
+
+    async def digest_data(self, community_id: int, start: datetime, end: datetime, now: datetime) -> DigestData:
+        """The digest's sections for the period [start, end)."""
+        ...
+
+    async def claim_digest(self, key: str, at: datetime) -> bool:
+        """Claim a digest period; True for the one process that may post it."""
+        ...
+
+    async def digest_rooms(self, community_id: int) -> list[RoomRef]:
+        """Where the community's digest is posted."""
+        ...
+
+    async def digest_subscribers(self, community_id: int) -> list[int]:
+        """Members who asked for the digest by DM."""
+        ...
+
+    async def set_digest_dm(self, member_id: int, on: bool) -> None:
+        """Subscribe a member to the digest by DM, or not."""
         ...
 
 

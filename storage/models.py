@@ -65,7 +65,10 @@ class Identity(SQLModel, table=True):
 class Membership(SQLModel, table=True):
     """A member's place in a community: role and first appearance."""
 
-    __table_args__ = (UniqueConstraint("community_id", "member_id"),)
+    __table_args__ = (
+        UniqueConstraint("community_id", "member_id"),
+        Index("ix_membership_community_joined", "community_id", "joined_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="community.id")
@@ -156,7 +159,7 @@ class Comment(SQLModel, table=True):
     post_id: int = Field(foreign_key="post.id", index=True)
     member_id: int = Field(foreign_key="member.id")
     body: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime
+    created_at: datetime = Field(index=True)
 
 
 class Event(SQLModel, table=True):
@@ -177,6 +180,7 @@ class Event(SQLModel, table=True):
     created_by_id: int = Field(foreign_key="member.id")
     created_at: datetime
     updated_at: datetime
+    time_set_at: datetime | None = None  # when starts_at was last set (reminders)
 
 
 class Signup(SQLModel, table=True):

@@ -211,8 +211,10 @@ class SignupRules:
             raise ValueError(f"cannot set {change.field} to {value!r}")
         column = change.field
         stored = self.sql.stamp(value) if isinstance(value, datetime) else value
+        # Moving the start re-arms its reminders from this moment on.
+        also = ", time_set_at = :now" if column == "starts_at" else ""
         self.sql.run(
-            f"UPDATE event SET {column} = :value, updated_at = :now WHERE id = :id",  # noqa: S608 - column is whitelisted above
+            f"UPDATE event SET {column} = :value, updated_at = :now{also} WHERE id = :id",  # noqa: S608 - whitelisted
             value=stored, now=self.sql.stamp(now), id=event.id,
         )
         promoted = self._promote(event, now) if event.status != EventStatus.CANCELLED else ()

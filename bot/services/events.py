@@ -160,7 +160,7 @@ class EventsService:
             return Response(document(say(ctx.language, "event.none", new=Code(f"{ctx.prefix} event new"))))
         items = tuple(
             say(ctx.language, "event.list_item", ref=event_ref(e.number), title=e.title,
-                when=self._when_text(ctx.community, e.starts_at), where=e.location, seats=self._seats(ctx.language, e))
+                when=self._when_text(ctx.community, e.starts_at), where=e.location, seats=self.seats_text(ctx.language, e))
             for e in found
         )
         return Response(Document((Paragraph(say(ctx.language, "event.list_header")), BulletList(items))))
@@ -355,7 +355,8 @@ class EventsService:
         return say_text(language, "event.count", going=event.going, capacity=event.capacity)
 
     @staticmethod
-    def _seats(language: str, event: EventInfo) -> str:
+    def seats_text(language: str, event: EventInfo) -> str:
+        """``3 of 12 seats left``, ``full, 2 waiting``, ``sign-ups closed``…"""
         if event.status == EventStatus.CLOSED:
             return say_text(language, "event.status_closed")
         if event.capacity is None:

@@ -44,7 +44,7 @@ class SqlEvents:
                 community_id=event.community_id, number=number, title=event.title, starts_at=event.starts_at,
                 location=event.location, capacity=event.capacity, status=EventStatus.OPEN,
                 follow_up_of_id=original_id, created_by_id=event.created_by_id,
-                created_at=event.created_at, updated_at=event.created_at,
+                created_at=event.created_at, updated_at=event.created_at, time_set_at=event.created_at,
             )
             session.add(row)
             await session.flush()

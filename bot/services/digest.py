@@ -1,0 +1,146 @@
+"""The weekly digest: what happened, what is coming, whom to meet."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.commands.registry import Args, Context, Response, command
+from bot.domain import CommunityInfo, DigestData, DigestPost
+from bot.messages import count, say, say_text
+from bot.ports import Schedule
+from bot.richtext import BulletList, Code, Document, Inline, Paragraph, Text, document, inlines
+from bot.services.archive import post_ref
+from bot.services.events import EventsService, event_ref
+from bot.services.reminders import SendDirect, SendToRoom
+from bot.timefmt import format_day, format_when
+
+PERIOD = timedelta(days=7)
+# A digest whose moment passed while the bot was down is still posted this
+# long afterwards (once); later, that week's digest is skipped.
+DIGEST_GRACE = timedelta(hours=12)
+
+
+def latest_digest_moment(community: CommunityInfo, now: datetime) -> datetime | None:
+    """The most recent scheduled digest moment at or before ``now``, by the
+    community's weekly schedule in its own time zone (DST-safe)."""
+    if community.digest_weekday is None or community.digest_time is None:
+        return None
+    zone = ZoneInfo(community.timezone)
+    local_now = now.astimezone(zone)
+    days_back = (local_now.weekday() - community.digest_weekday) % 7
+    day = (local_now - timedelta(days=days_back)).date()
+    moment = datetime.combine(day, community.digest_time, tzinfo=zone)
+    if moment > local_now:
+        moment = datetime.combine(day - timedelta(days=7), community.digest_time, tzinfo=zone)
+    return moment.astimezone(now.tzinfo)
+
+
+def digest_key(community: CommunityInfo, moment: datetime) -> str:
+    """The once-only key of a digest period: community and ISO week."""
+    year, week, _ = moment.astimezone(ZoneInfo(community.timezone)).isocalendar()
+    return f"digest:{community.id}:{year}-W{week:02d}"
+
+
+class DigestService:
+    """Builds, previews and posts digests."""
+
+    def __init__(self, schedule: Schedule, events: EventsService, send_direct: SendDirect,
+                 send_to_room: SendToRoom) -> None:
+        self.schedule = schedule
+        self.events = events
+        self.send_direct = send_direct
+        self.send_to_room = send_to_room
+
+    @command("digest preview", aliases=("digest",))
+    async def preview(self, ctx: Context, args: Args) -> Response:
+        """The digest of the last seven days, now."""
+        return Response(await self.build(ctx.community, ctx.now - PERIOD, ctx.now, ctx.now, ctx.prefix))
+
+    @command("digest on")
+    async def subscribe(self, ctx: Context, args: Args) -> Response:
+        """Receive the weekly digest as a DM."""
+        await self.schedule.set_digest_dm(ctx.member.id, True)
+        return Response(document(say(ctx.language, "digest.on", off=Code(f"{ctx.prefix} digest off"))))
+
+    @command("digest off")
+    async def unsubscribe(self, ctx: Context, args: Args) -> Response:
+        """Stop the digest DM."""
+        await self.schedule.set_digest_dm(ctx.member.id, False)
+        return Response(document(say(ctx.language, "digest.off", on=Code(f"{ctx.prefix} digest on"))))
+
+    async def post_due(self, communities: Sequence[CommunityInfo], now: datetime, prefix: str) -> int:
+        """Post each community's digest whose moment has come, once per
+        period whatever restarts or processes; how many were posted."""
+        posted = 0
+        for community in communities:
+            moment = latest_digest_moment(community, now)
+            if moment is None or now - moment > DIGEST_GRACE:
+                continue
+            if not await self.schedule.claim_digest(digest_key(community, moment), now):
+                continue
+            doc = await self.build(community, moment - PERIOD, moment, now, prefix)
+            for room in await self.schedule.digest_rooms(community.id):
+                await self.send_to_room(room, doc)
+            for member_id in await self.schedule.digest_subscribers(community.id):
+                await self.send_direct(member_id, doc)
+            posted += 1
+        return posted
+
+    async def build(self, community: CommunityInfo, start: datetime, end: datetime, now: datetime,
+                    prefix: str) -> Document:
+        """The digest document for [start, end), sections in the spec's order."""
+        data = await self.schedule.digest_data(community.id, start, end, now)
+        lang = community.language
+        if data.empty:
+            return document(say(lang, "digest.empty", community=community.name, post=Code(f"{prefix} post")))
+        period = (f"{format_day(start, community.timezone, lang)} – "
+                  f"{format_day(end - timedelta(seconds=1), community.timezone, lang)}")
+        blocks: list[Paragraph | BulletList] = [
+            Paragraph(say(lang, "digest.title", community=community.name, period=period))
+        ]
+        blocks += self._posts(lang, data)
+        if data.discussions:
+            blocks.append(Paragraph(say(lang, "digest.discussions")))
+            blocks.append(BulletList(tuple(
+                say(lang, "digest.discussion_item", ref=post_ref(p.number), title=p.title,
+                    comments=count(lang, "comment", p.comments))
+                for p in data.discussions
+            )))
+        if data.upcoming:
+            blocks.append(Paragraph(say(lang, "digest.upcoming")))
+            blocks.append(BulletList(tuple(
+                say(lang, "event.list_item", ref=event_ref(e.number), title=e.title,
+                    when=format_when(e.starts_at, community.timezone, lang), where=e.location,
+                    seats=self.events.seats_text(lang, e))
+                for e in data.upcoming
+            )))
+        if data.new_members:
+            more = data.new_member_total - len(data.new_members)
+            names = ", ".join(data.new_members) + (say_text(lang, "digest.more", n=more) if more else "")
+            blocks.append(Paragraph(say(lang, "digest.new_members", names=names)))
+        if data.suggested_pairs:
+            blocks.append(Paragraph(say(lang, "digest.pairs")))
+            blocks.append(BulletList(tuple(say(lang, "digest.pair", a=a, b=b, topic=t) for a, b, t in data.suggested_pairs)))
+        return Document(tuple(blocks))
+
+    @staticmethod
+    def _posts(lang: str, data: DigestData) -> list[Paragraph | BulletList]:
+        if not data.new_posts:
+            return []
+
+        def facts(post: DigestPost) -> str:
+            shown = [count(lang, "reaction", post.reactions)] if post.reactions else []
+            shown += [count(lang, "comment", post.comments)] if post.comments else []
+            return "".join(f" · {fact}" for fact in shown)
+
+        items: tuple[tuple[Inline, ...], ...] = tuple(
+            say(lang, "digest.post_item", ref=post_ref(p.number), title=p.title, author=p.author_name,
+                facts=facts(p))
+            for p in data.new_posts
+        )
+        more = data.new_post_total - len(data.new_posts)
+        if more:
+            items += (inlines(Text(say_text(lang, "digest.more", n=more).strip())),)
+        return [Paragraph(say(lang, "digest.new_posts", n=data.new_post_total)), BulletList(items)]
