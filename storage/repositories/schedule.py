@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
@@ -127,7 +128,6 @@ class SqlSchedule:
         """The digest's sections for the period [start, end)."""
         async with self.db.read() as session:
             period = {"c": community_id, "start": _bind(session, start), "end": _bind(session, end)}
-            newest = "max" if _dialect(session) == "sqlite" else "greatest"
             new_posts = (
                 await session.execute(
                     text(
@@ -178,21 +178,22 @@ class SqlSchedule:
                     period,
                 )
             ).scalar_one()
+            # Newcomers of the period first: they are the ones who know nobody yet.
             pairs = (
                 await session.execute(
                     text(
                         "SELECT ma.display_name, mb.display_name, a.topic "
-                        "FROM membertopic a JOIN membertopic b ON b.topic = a.topic AND b.member_id > a.member_id "
-                        "JOIN membership sa ON sa.member_id = a.member_id AND sa.community_id = :c "
+                        "FROM membership s JOIN membertopic a ON a.member_id = s.member_id "
+                        "JOIN membertopic b ON b.topic = a.topic AND b.member_id != a.member_id "
                         "JOIN membership sb ON sb.member_id = b.member_id AND sb.community_id = :c "
                         "JOIN member ma ON ma.id = a.member_id JOIN member mb ON mb.id = b.member_id "
-                        "WHERE NOT EXISTS (SELECT 1 FROM pairingmatch x WHERE x.community_id = :c AND "
+                        "WHERE s.community_id = :c AND s.joined_at >= :start AND s.joined_at < :end "
+                        "AND NOT EXISTS (SELECT 1 FROM pairingmatch x WHERE x.community_id = :c AND "
                         "((x.member_a_id = a.member_id AND x.member_b_id = b.member_id) OR "
                         "(x.member_a_id = b.member_id AND x.member_b_id = a.member_id))) "
-                        # Newest members first: they are the ones who do not know anyone yet.
-                        f"ORDER BY {newest}(sa.joined_at, sb.joined_at) DESC LIMIT :n"
+                        "ORDER BY s.joined_at, sb.joined_at DESC LIMIT :n"
                     ),
-                    {"c": community_id, "n": DIGEST_PAIRS},
+                    {**period, "n": DIGEST_PAIRS * 4},
                 )
             ).all()
         upcoming = [e for e in await self.events.upcoming(community_id, now, 20) if e.starts_at <= now + UPCOMING_WINDOW]
@@ -203,7 +204,7 @@ class SqlSchedule:
             upcoming=tuple(upcoming),
             new_members=tuple(members),
             new_member_total=member_total,
-            suggested_pairs=tuple((a, b, topic) for a, b, topic in pairs),
+            suggested_pairs=_distinct_pairs(pairs, DIGEST_PAIRS),
         )
 
     async def claim_digest(self, key: str, at: datetime) -> bool:
@@ -235,6 +236,17 @@ class SqlSchedule:
         async with self.db.write() as session:
             member = await session.get_one(Member, member_id)
             member.digest_dm = on
+
+
+def _distinct_pairs(rows: Sequence[Any], limit: int) -> tuple[tuple[str, str, str], ...]:
+    """Each pair of people once (two newcomers find each other from both sides)."""
+    seen: set[frozenset[str]] = set()
+    pairs = []
+    for a, b, topic in rows:
+        if frozenset((a, b)) not in seen:
+            seen.add(frozenset((a, b)))
+            pairs.append((a, b, topic))
+    return tuple(pairs[:limit])
 
 
 def _aware(value: datetime | str) -> datetime:
