@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from adapters.console.adapter import ConsoleAdapter
-from jobs.scheduler import build_scheduler
+from jobs.scheduler import JobScheduler
 from bot.app import Bot, Repositories, RoomMap
 from bot.config import Settings, platform_of
 from bot.domain import CommunityInfo, Role
@@ -113,7 +113,7 @@ async def run_console(settings: Settings, *, user: str | None = None,
         files = Path(settings.bot.data_dir) / "files"
         console = ConsoleAdapter(bot.handle, stream_out, user or console_user(settings), files)
         bot.attach(console)
-        scheduler = build_scheduler(bot, bot.communities)
+        scheduler = JobScheduler(bot, bot.communities)
         scheduler.start()
         if stream_in.isatty():
             stream_out.write(f"Kenniscafé bot on the console, as {console.user}. "
@@ -121,7 +121,7 @@ async def run_console(settings: Settings, *, user: str | None = None,
         try:
             await _until_stopped(console.run(stdin_lines(stream_in)))
         finally:
-            scheduler.shutdown(wait=False)
+            await scheduler.stop()
     finally:
         await runner.close()
         await db.dispose()
