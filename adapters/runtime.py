@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from adapters.console.adapter import ConsoleAdapter
-from jobs.scheduler import JobScheduler
 from bot.app import Bot, Repositories, RoomMap
 from bot.config import Settings, platform_of
 from bot.domain import CommunityInfo, Role
 from bot.incoming import Actor, RoomRef
 from bot.ports import Clock, SystemClock
+from jobs.scheduler import JobScheduler
 from storage.engine import Database
 from storage.repositories.archive import SqlArchive
 from storage.repositories.directory import SqlDirectory

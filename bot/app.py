@@ -28,12 +28,12 @@ from bot.incoming import (
 from bot.messages import say, say_text
 from bot.ports import Archive, Clock, Directory, Events, Ledger, Messenger, Schedule
 from bot.richtext import Code, Document, document
-from bot.text import parse_event_number
 from bot.services.archive import BOOKMARK, ArchiveService
-from bot.services.events import JOIN_EMOJI, EventsService
 from bot.services.digest import DigestService
+from bot.services.events import JOIN_EMOJI, EventsService
 from bot.services.help import HelpService
 from bot.services.reminders import ReminderService
+from bot.text import parse_event_number
 
 log = logging.getLogger(__name__)
 

@@ -49,7 +49,8 @@ def parse_when(text: str, timezone: str, now: datetime) -> datetime | WhenProble
         return WhenProblem("unreadable")
     if data.period != "time":
         return WhenProblem("no_time")
-    local = data.date_obj.replace(tzinfo=None, second=0, microsecond=0)
+    read: datetime = data.date_obj
+    local = read.replace(tzinfo=None, second=0, microsecond=0)
     moment = local.replace(tzinfo=zone).astimezone(UTC)
     if moment <= now:
         return WhenProblem("past", moment)

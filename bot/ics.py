@@ -40,4 +40,5 @@ def event_calendar(community_name: str, timezone: str, event: EventInfo, now: da
     vevent.add("status", "CANCELLED" if event.status == EventStatus.CANCELLED else "CONFIRMED")
     calendar.add_component(vevent)
     calendar.add_missing_timezones()
-    return calendar.to_ical()
+    content: bytes = calendar.to_ical()
+    return content

@@ -92,7 +92,7 @@ class BatchingSqliteRunner:
                 batch, self._pending = self._pending, []
                 try:
                     results = await loop.run_in_executor(self._executor, self._apply, [r for r, _ in batch])
-                except Exception as error:  # the commit itself failed: nothing of the batch stands
+                except Exception as error:  # noqa: BLE001 - the commit failed: every request of the batch learns why
                     results = [error] * len(batch)
                 for (_, future), result in zip(batch, results, strict=True):
                     if future.done():
@@ -129,7 +129,7 @@ class BatchingSqliteRunner:
                 conn.execute("SAVEPOINT request")
                 try:
                     results.append(rules.apply(request))
-                except Exception as error:
+                except Exception as error:  # noqa: BLE001 - handed to that request's caller
                     conn.execute("ROLLBACK TO request")
                     rules = SignupRules(sql)  # its cached counts may include the undone request
                     results.append(error)
@@ -159,7 +159,8 @@ class _AlchemySql:
         return moment
 
     def read_stamp(self, value: Any) -> datetime:
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        moment: datetime = value
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class TransactionPerRequestRunner:

@@ -214,7 +214,7 @@ class SignupRules:
         # Moving the start re-arms its reminders from this moment on.
         also = ", time_set_at = :now" if column == "starts_at" else ""
         self.sql.run(
-            f"UPDATE event SET {column} = :value, updated_at = :now{also} WHERE id = :id",  # noqa: S608 - whitelisted
+            f"UPDATE event SET {column} = :value, updated_at = :now{also} WHERE id = :id",
             value=stored, now=self.sql.stamp(now), id=event.id,
         )
         promoted = self._promote(event, now) if event.status != EventStatus.CANCELLED else ()

@@ -18,7 +18,6 @@ from bot.ports import Clock
 from storage.engine import Database, sqlite_url_for_path
 from storage.signup_writer import signup_runner
 
-
 # Saturday 28 November 2026, 11:00 in Amsterdam.
 START = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 

@@ -29,7 +29,18 @@ from bot.domain import (
 from bot.ics import event_calendar
 from bot.messages import say, say_text
 from bot.ports import Events
-from bot.richtext import Bold, BulletList, Button, Buttons, Code, Document, Inline, Paragraph, Text, document
+from bot.richtext import (
+    Bold,
+    BulletList,
+    Button,
+    Buttons,
+    Code,
+    Document,
+    Inline,
+    Paragraph,
+    Text,
+    document,
+)
 from bot.timefmt import format_when
 
 UPCOMING_LIMIT = 10

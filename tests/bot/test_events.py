@@ -33,8 +33,8 @@ async def test_the_whole_story_of_a_full_coffee_table(transcript: Transcript) ->
 
     left = await transcript.say("!kc leave E1", as_user="piet")
     assert "You've left E1 (3/3)." in left
-    assert dms(left) == ["sanne (DM): A seat opened up: you're in for E1 Koffietafel — Fri 11 Dec 09:30, "
-                         "Winkwaves, Utrecht (3/3)."]
+    assert dms(left) == [("sanne (DM): A seat opened up: you're in for E1 Koffietafel — Fri 11 Dec 09:30, "
+                          "Winkwaves, Utrecht (3/3).")]
 
     details = await transcript.say("!kc event E1", as_user="piet")
     assert "E1 Koffietafel — Fri 11 Dec 09:30 (Europe/Amsterdam)" in details

@@ -19,7 +19,14 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from bot.domain import EventChange, EventStatus, SignupResult
 from storage.engine import Database, sqlite_url_for_path
 from storage.signup_writer import Sqlite3Sql
-from storage.signups import EditRequest, JoinRequest, LeaveRequest, SignupRequest, SignupRules, StatusRequest
+from storage.signups import (
+    EditRequest,
+    JoinRequest,
+    LeaveRequest,
+    SignupRequest,
+    SignupRules,
+    StatusRequest,
+)
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 MEMBERS = 8
