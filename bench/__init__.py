@@ -1,0 +1,1 @@
+"""Benchmarks with their baselines; run them all with ``python bench/run.py``."""

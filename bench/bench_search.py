@@ -1,0 +1,492 @@
+"""Ranked post search on 200k synthetic posts, against two baselines.
+
+The corpus: 200k posts of ~60 words (title 3-9, body 40-70) drawn from a
+50k-word vocabulary with Zipf-like frequencies (exponent 1.0), so common
+words are common: the most common word is in nearly every post. Real Dutch
+and English function words sit at the top ranks and a few domain words with
+and without diacritics (café, één, coöperatie) further down. It is built
+through ``Database(...).migrate()``, bulk-inserted with sqlite3 (the FTS5
+triggers index it), then ``rebuild_search_lists``; and cached in
+bench/.cache/ under a key of its parameters and the migration files.
+
+Queries: one and two words, drawn either by frequency (as often as they
+occur in the text, so common words dominate, like real searches) or
+uniformly from the vocabulary (mostly rare words).
+
+Contenders, all on the same database in the same run, page cache warm:
+- ours: ``search_post_ids(limit=10)`` through an ``AsyncSession`` from
+  ``Database.read()``, as the bot calls it (transaction begin/commit and
+  driver round trips included);
+- "fts5 bm25": raw sqlite3, ``SELECT rowid FROM post_fts WHERE post_fts
+  MATCH ? ORDER BY bm25(post_fts) LIMIT 10``;
+- "LIKE": raw sqlite3, ``SELECT id FROM post WHERE title LIKE ? OR body
+  LIKE ? LIMIT 10`` (both words for two-word queries), unranked.
+Also: how many of our top 10 are the exact bm25 top 10, and the cost of
+keeping the lists up to date when a post is written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+import json
+import random
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bench.common import REPO_ROOT, Result, cache_dir, percentile, warm_file
+from storage.engine import Database, sqlite_url_for_path
+from storage.search import (
+    BODY_WEIGHT,
+    TITLE_WEIGHT,
+    post_written,
+    rebuild_search_lists,
+    search_post_ids,
+    tokenize,
+)
+
+TARGET_P95_MS = 20.0
+TARGET_WRITE_P95_MS = 5.0
+LIMIT = 10
+COMMUNITY_ID = 1
+# Bump when the generator changes, so cached databases are rebuilt.
+GENERATOR_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Params:
+    posts: int
+    vocabulary: int
+    exponent: float
+    title_words: tuple[int, int]
+    body_words: tuple[int, int]
+    seed: int
+    members: int
+    queries: int  # per query set, ours
+    baseline_queries: int  # per query set, each baseline (they are slow)
+    quality_queries: int  # per query set, compared with exact bm25
+    writes: int  # posts written to measure post_written
+
+    def corpus_key(self) -> str:
+        """Cache key: the corpus parameters, generator and schema versions."""
+        corpus = {
+            key: value
+            for key, value in asdict(self).items()
+            if key not in ("queries", "baseline_queries", "quality_queries", "writes")
+        }
+        # The schema is part of the data: any change to a migration rebuilds.
+        migrations = [
+            hashlib.sha1(path.read_bytes()).hexdigest()
+            for path in sorted((REPO_ROOT / "storage" / "migrations" / "versions").glob("*.py"))
+        ]
+        blob = json.dumps([corpus, GENERATOR_VERSION, migrations], sort_keys=True)
+        return hashlib.sha1(blob.encode()).hexdigest()[:12]
+
+
+FULL = Params(
+    posts=200_000, vocabulary=50_000, exponent=1.0, title_words=(3, 9), body_words=(40, 70),
+    seed=42, members=200, queries=400, baseline_queries=100, quality_queries=40, writes=100,
+)
+QUICK = Params(
+    posts=3_000, vocabulary=5_000, exponent=1.0, title_words=(3, 9), body_words=(40, 70),
+    seed=42, members=20, queries=30, baseline_queries=8, quality_queries=8, writes=10,
+)
+
+# Top ranks: function words of both languages; further down, words a
+# knowledge café uses, some with diacritics.
+def _words(line: str) -> list[str]:
+    return line.split()
+
+
+COMMON_WORDS = _words(
+    "de het een en van the in is of and to op dat te voor met a for niet zijn that it ook die "
+    "er on with aan als maar be this was we je bij om wat at are have wordt kan nog door naar "
+    "from or by uit over an not they zo dan heeft will can meer"
+)
+DOMAIN_WORDS = _words(
+    "koffie kennis café koffietafel team project data vergadering agile scrum één coöperatie "
+    "meeting coffee knowledge slides verslag workshop thermoskan naïef reünie kanban lean "
+    "retrospective onboarding mentor privacy beleid cloud security datamodel dashboard "
+    "innovatie samenwerking klant zorg onderwijs gemeente subsidie community"
+)
+SYLLABLES = _words(
+    "ka lo mi ne ro sa ti vu ber dan gel hof jen kor lin mar nes pol rik sto ver wen zaal aan "
+    "oor bra dri fle gro kle pri tre vla"
+)
+
+
+def vocabulary(params: Params) -> list[str]:
+    """Words by rank (most frequent first), deterministic for ``params``."""
+    rng = random.Random(params.seed)
+    taken = set(COMMON_WORDS) | set(DOMAIN_WORDS)
+    invented: list[str] = []
+    while len(invented) < params.vocabulary:  # a surplus: simpler than counting slots
+        word = "".join(rng.choice(SYLLABLES) for _ in range(rng.choice((2, 3, 3, 4))))
+        if word not in taken:
+            taken.add(word)
+            invented.append(word)
+    words: list[str] = []
+    common, domain = iter(COMMON_WORDS), iter(DOMAIN_WORDS)
+    for rank in range(params.vocabulary):
+        # Function words on every other rank at the top, domain words every
+        # 97th rank from 200 on, invented words everywhere else.
+        source = common if rank < 2 * len(COMMON_WORDS) and rank % 2 == 0 else (
+            domain if rank >= 200 and rank % 97 == 0 else None
+        )
+        placed = next(source, None) if source is not None else None
+        words.append(placed if placed is not None else invented.pop())
+    return words
+
+
+def zipf_weights(params: Params) -> list[float]:
+    return list(itertools.accumulate(1.0 / (rank + 1) ** params.exponent for rank in range(params.vocabulary)))
+
+
+# --------------------------------------------------------------------------
+# The database (cached)
+# --------------------------------------------------------------------------
+
+def _stamp(moment: datetime) -> str:
+    # SQLAlchemy's storage format for DateTime on SQLite (UTC, no offset).
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def ensure_database(params: Params) -> Path:
+    """The benchmark database for ``params``: built on first use (a minute
+    or two at full size), then taken from bench/.cache/."""
+    path = cache_dir() / f"search-{params.posts}-{params.corpus_key()}.db"
+    if not path.exists():
+        building = path.with_name(path.name + ".building")
+        for leftover in (building, Path(f"{building}-wal"), Path(f"{building}-shm")):
+            leftover.unlink(missing_ok=True)
+        build_info = asyncio.run(_build(params, building))
+        path.with_suffix(".json").write_text(json.dumps(build_info, indent=2))
+        building.rename(path)
+    return path
+
+
+def database_for_rss(quick: bool = False) -> Path:
+    """Hook for the coming RSS benchmark: the cached 200k-post database
+    (community "Kenniscafé", id 1, members named ``member<N>``), built if
+    needed, for starting the bot against and measuring its memory."""
+    return ensure_database(QUICK if quick else FULL)
+
+
+async def _build(params: Params, path: Path) -> dict[str, float]:
+    started = time.perf_counter()
+    db = Database(sqlite_url_for_path(path))
+    await db.migrate()
+    await db.dispose()
+
+    words = vocabulary(params)
+    weights = zipf_weights(params)
+    rng = random.Random(params.seed + 1)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA synchronous = OFF")
+    with con:
+        con.execute(
+            "INSERT INTO community (id, name, timezone, language, created_at)"
+            " VALUES (?, 'Kenniscafé', 'Europe/Amsterdam', 'nl', ?)",
+            (COMMUNITY_ID, _stamp(start)),
+        )
+        for member in range(1, params.members + 1):
+            con.execute(
+                "INSERT INTO member (id, display_name, created_at, digest_dm, pairing_opt_in)"
+                " VALUES (?, ?, ?, 0, 0)",
+                (member, f"member{member}", _stamp(start)),
+            )
+            con.execute(
+                "INSERT INTO membership (community_id, member_id, role, joined_at)"
+                " VALUES (?, ?, 'member', ?)",
+                (COMMUNITY_ID, member, _stamp(start)),
+            )
+        tags = [f"tag{i}" for i in range(30)]
+        con.executemany(
+            "INSERT INTO tag (id, community_id, name) VALUES (?, ?, ?)",
+            [(i + 1, COMMUNITY_ID, name) for i, name in enumerate(tags)],
+        )
+
+    def posts() -> Any:
+        for number in range(1, params.posts + 1):
+            title_n = rng.randint(*params.title_words)
+            body_n = rng.randint(*params.body_words)
+            drawn = rng.choices(words, cum_weights=weights, k=title_n + body_n)
+            moment = _stamp(start + timedelta(minutes=3 * number))
+            yield (
+                number, COMMUNITY_ID, number, " ".join(drawn[:title_n]).capitalize(),
+                " ".join(drawn[title_n:]), rng.randint(1, params.members), moment, moment,
+            )
+
+    posts_started = time.perf_counter()
+    with con:
+        con.executemany(
+            "INSERT INTO post (id, community_id, number, title, body, author_id, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            posts(),
+        )
+        # A fifth of the posts carry a tag.
+        con.executemany(
+            "INSERT INTO posttag (post_id, tag_id) VALUES (?, ?)",
+            [(post, rng.randint(1, len(tags))) for post in range(1, params.posts + 1, 5)],
+        )
+    con.close()
+    insert_seconds = time.perf_counter() - posts_started
+
+    lists_started = time.perf_counter()
+    db = Database(sqlite_url_for_path(path))
+    async with db.write() as session:
+        await rebuild_search_lists(session)
+    async with db.read() as session:
+        lists = (await session.execute(text("SELECT count(*) FROM search_top_list"))).scalar_one()
+    await db.dispose()
+    return {
+        "insert_seconds": insert_seconds,
+        "rebuild_seconds": time.perf_counter() - lists_started,
+        "total_seconds": time.perf_counter() - started,
+        "lists": float(lists),
+    }
+
+
+# --------------------------------------------------------------------------
+# Measuring
+# --------------------------------------------------------------------------
+
+def query_sets(params: Params) -> dict[str, list[list[str]]]:
+    words = vocabulary(params)
+    weights = zipf_weights(params)
+    rng = random.Random(params.seed + 2)
+
+    def by_frequency(k: int) -> list[str]:
+        while True:
+            drawn = rng.choices(words, cum_weights=weights, k=k)
+            if len(set(drawn)) == k:
+                return drawn
+
+    def uniform(k: int) -> list[str]:
+        return rng.sample(words, k)
+
+    n = params.queries
+    return {
+        "1 word, by frequency": [by_frequency(1) for _ in range(n)],
+        "1 word, uniform": [uniform(1) for _ in range(n)],
+        "2 words, by frequency": [by_frequency(2) for _ in range(n)],
+        "2 words, uniform": [uniform(2) for _ in range(n)],
+    }
+
+
+def _fts_query(words: Sequence[str]) -> str:
+    return " ".join('"' + " ".join(tokenize(word)) + '"' for word in words)
+
+
+def _time_raw(con: sqlite3.Connection, queries: list[list[str]], statement: Callable[[list[str]], tuple[str, tuple[Any, ...]]]) -> list[float]:
+    timings = []
+    for words in queries:
+        sql, args = statement(words)
+        started = time.perf_counter()
+        con.execute(sql, args).fetchall()
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def _fts_statement(words: list[str]) -> tuple[str, tuple[Any, ...]]:
+    return (
+        "SELECT rowid FROM post_fts WHERE post_fts MATCH ? ORDER BY bm25(post_fts) LIMIT 10",
+        (_fts_query(words),),
+    )
+
+
+def _like_statement(words: list[str]) -> tuple[str, tuple[Any, ...]]:
+    condition = " AND ".join("(title LIKE ? OR body LIKE ?)" for _ in words)
+    args = tuple(itertools.chain.from_iterable((f"%{w}%", f"%{w}%") for w in words))
+    return f"SELECT id FROM post WHERE {condition} LIMIT 10", args
+
+
+def _reference(con: sqlite3.Connection, words: list[str]) -> list[int]:
+    """Exact bm25 top 10 with our weights and tie order, by FTS5 itself
+    (all words; if none has all, any word)."""
+    phrases = ['"' + " ".join(tokenize(word)) + '"' for word in words]
+    for joiner in (" AND ", " OR "):
+        rows = con.execute(
+            "SELECT p.id FROM post_fts JOIN post AS p ON p.id = post_fts.rowid"
+            " WHERE post_fts MATCH ? AND p.community_id = ? AND p.removed_at IS NULL"
+            " ORDER BY bm25(post_fts, ?, ?), p.id DESC LIMIT 10",
+            (joiner.join(phrases), COMMUNITY_ID, TITLE_WEIGHT, BODY_WEIGHT),
+        ).fetchall()
+        if rows or len(words) == 1:
+            return [row[0] for row in rows]
+    return []
+
+
+async def _ours(db: Database, queries: list[list[str]]) -> tuple[list[float], list[list[int]]]:
+    timings, found = [], []
+    for words in queries:
+        started = time.perf_counter()
+        async with db.read() as session:
+            ids = await search_post_ids(session, COMMUNITY_ID, words, limit=LIMIT)
+        timings.append((time.perf_counter() - started) * 1000)
+        found.append(ids)
+    return timings, found
+
+
+async def _writes(db: Database, params: Params) -> dict[str, list[float]]:
+    """Insert posts, then soft-delete them, each in a transaction that is
+    rolled back (the cached database stays as built). Times the INSERT (its
+    FTS5 trigger included) and our post_written after it."""
+    words = vocabulary(params)
+    weights = zipf_weights(params)
+    rng = random.Random(params.seed + 3)
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    timings: dict[str, list[float]] = {"insert": [], "after insert": [], "remove": [], "after remove": []}
+    for i in range(params.writes):
+        drawn = rng.choices(words, cum_weights=weights, k=60)
+        session = AsyncSession(db.engine)
+        try:
+            await session.begin()
+            t0 = time.perf_counter()
+            post_id = (
+                await session.execute(
+                    text(
+                        "INSERT INTO post (community_id, number, title, body, author_id, created_at,"
+                        " updated_at) VALUES (:c, :n, :t, :b, 1, :at, :at) RETURNING id"
+                    ),
+                    {"c": COMMUNITY_ID, "n": 10_000_000 + i, "t": " ".join(drawn[:6]),
+                     "b": " ".join(drawn[6:]), "at": _stamp(now)},
+                )
+            ).scalar_one()
+            t1 = time.perf_counter()
+            await post_written(session, post_id)
+            t2 = time.perf_counter()
+            await session.execute(
+                text("UPDATE post SET removed_at = :at WHERE id = :id"), {"at": _stamp(now), "id": post_id}
+            )
+            t3 = time.perf_counter()
+            await post_written(session, post_id)
+            t4 = time.perf_counter()
+        finally:
+            await session.rollback()
+            await session.close()
+        timings["insert"].append((t1 - t0) * 1000)
+        timings["after insert"].append((t2 - t1) * 1000)
+        timings["remove"].append((t3 - t2) * 1000)
+        timings["after remove"].append((t4 - t3) * 1000)
+    return timings
+
+
+_HOW = (
+    ". Ours: search_post_ids(limit=10) in a Database.read() session, as the bot calls it"
+    " (transaction begin/commit and driver round trips included). Baselines: one raw sqlite3"
+    " statement each. The database file is read into the page cache before each contender."
+)
+
+
+def run(quick: bool) -> list[Result]:
+    params = QUICK if quick else FULL
+    built_before = (cache_dir() / f"search-{params.posts}-{params.corpus_key()}.db").exists()
+    path = ensure_database(params)
+    build = json.loads(path.with_suffix(".json").read_text())
+    sets = query_sets(params)
+
+    async def measure_ours() -> tuple[dict[str, tuple[list[float], list[list[int]]]], dict[str, list[float]]]:
+        db = Database(sqlite_url_for_path(path))
+        try:
+            warm_file(path)
+            await _ours(db, sets["1 word, uniform"][:20])  # connections, caches
+            ours = {}
+            for name, queries in sets.items():
+                warm_file(path)
+                ours[name] = await _ours(db, queries)
+            writes = await _writes(db, params)
+        finally:
+            await db.dispose()
+        return ours, writes
+
+    ours, writes = asyncio.run(measure_ours())
+    con = sqlite3.connect(path)
+    results: list[Result] = []
+    try:
+        for name, queries in sets.items():
+            sample = queries[: params.baseline_queries]
+            warm_file(path)
+            fts = _time_raw(con, sample, _fts_statement)
+            warm_file(path)
+            like = _time_raw(con, sample, _like_statement)
+            timings, found = ours[name]
+            for q in (50, 95, 99):
+                value = percentile(timings, q)
+                target = q == 95
+                results.append(
+                    Result(
+                        name=f"{name}, p{q}",
+                        value=value,
+                        unit="ms",
+                        baselines={"fts5 bm25": percentile(fts, q), "LIKE": percentile(like, q)},
+                        target=f"< {TARGET_P95_MS:g}" if target else None,
+                        passed=value < TARGET_P95_MS if target else None,
+                        note=(
+                            f"ours over {len(timings)} queries, baselines over {len(sample)} of them"
+                            + (_HOW if name == next(iter(sets)) else "")
+                            if q == 50 else ""
+                        ),
+                    )
+                )
+            overlap = []
+            for words, ids in list(zip(queries, found))[: params.quality_queries]:
+                reference = _reference(con, words)
+                if reference:
+                    overlap.append(len(set(ids) & set(reference)) / len(reference))
+            results.append(
+                Result(
+                    name=f"{name}, same top 10 as exact bm25",
+                    value=100 * sum(overlap) / len(overlap) if overlap else float("nan"),
+                    unit="%",
+                    note=f"mean share of the exact FTS5 bm25 top 10 we return, over {len(overlap)} queries"
+                    + (
+                        "; one word is always exact, the misses are pairs of common words whose"
+                        " AND set is too large to enumerate, ranked from the union of their top lists"
+                        if name.startswith("2 words, by frequency") else ""
+                    ),
+                )
+            )
+    finally:
+        con.close()
+
+    for action in ("insert", "remove"):
+        value = percentile(writes[f"after {action}"], 95)
+        results.append(
+            Result(
+                name=f"post_written after {action}, p95",
+                value=value,
+                unit="ms",
+                baselines={"the write alone": percentile(writes[action], 95)},
+                target=f"< {TARGET_WRITE_P95_MS:g}",
+                passed=value < TARGET_WRITE_P95_MS,
+                note=(
+                    "keeping the top lists in step, beside the INSERT / UPDATE statement itself"
+                    " (FTS5 triggers included), in the same transaction" if action == "insert" else ""
+                ),
+            )
+        )
+    results.append(
+        Result(
+            name="build: bulk insert, rebuild_search_lists",
+            value=build["rebuild_seconds"],
+            unit="s",
+            baselines={"bulk insert": build["insert_seconds"]},
+            note=(
+                f"{params.posts:,} posts; {int(build['lists']):,} top lists; beside the bulk insert"
+                f" itself (FTS5 indexing included); database {path.stat().st_size / 1e6:,.0f} MB"
+                + ("" if built_before else "; built in this run")
+            ),
+        )
+    )
+    return results

@@ -1,0 +1,81 @@
+"""What every benchmark module shares: its result type and small helpers.
+
+A benchmark module is ``bench/bench_<name>.py`` with ``run(quick: bool) ->
+list[Result]``. ``quick`` is a smoke size (seconds) that only proves the
+benchmark still runs; the full size is what BENCHMARKS.md reports. Each
+result carries its baselines, measured in the same run on the same data,
+so a figure is never compared with one taken on another day or machine.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import sqlite3
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_ROOT = BENCH_DIR.parent
+# run.py sets this from --cache-dir; benchmarks keep built data there.
+CACHE_ENV = "KENNISCAFE_BENCH_CACHE"
+
+
+@dataclass(frozen=True)
+class Result:
+    """One measured figure of ours, beside the same figure for each baseline."""
+
+    name: str
+    value: float
+    unit: str
+    baselines: dict[str, float] = field(default_factory=dict)
+    target: str | None = None  # e.g. "< 20", in ``unit``; None: informational
+    passed: bool | None = None  # None when there is no target
+    note: str = ""
+
+
+def cache_dir() -> Path:
+    """Where benchmarks keep built data (gitignored), created on demand."""
+    path = Path(os.environ.get(CACHE_ENV) or BENCH_DIR / ".cache")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def percentile(samples: Sequence[float], q: float) -> float:
+    """The ``q`` percentile (0-100) by the nearest-rank method."""
+    if not samples:
+        return math.nan
+    ordered = sorted(samples)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def warm_file(path: Path) -> None:
+    """Read a file once so the OS has it cached. This VM reclaims page cache
+    aggressively; without this, whichever contender runs first pays for the
+    disk reads. Every contender is measured on a warm cache."""
+    with path.open("rb") as handle:
+        while handle.read(1 << 22):
+            pass
+
+
+def machine_info() -> dict[str, str]:
+    """What the figures were measured on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "CPU": cpu,
+        "Cores": str(os.cpu_count()),
+        "OS": platform.platform(),
+        "Python": sys.version.split()[0],
+        "SQLite": sqlite3.sqlite_version,
+    }

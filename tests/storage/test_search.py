@@ -1,0 +1,678 @@
+"""Ranked post search (storage/search.py): what a user searching sees.
+
+Most tests run with the default tuning, on which small data takes the plain
+FTS5 path. The tests at the end force the common-word machinery (top lists,
+Python bm25, window) with tiny thresholds and check it answers like plain
+FTS5 bm25, also after inserts, edits and removals.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import random
+import sqlite3
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from storage.engine import Database, sqlite_url_for_path
+from storage.models import Community, Member, Post, PostTag, Tag
+from storage.search import (
+    BODY_WEIGHT,
+    TITLE_WEIGHT,
+    SearchTuning,
+    post_written,
+    rebuild_search_lists,
+    search_post_ids,
+    tokenize,
+)
+
+START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+# Every threshold tiny: each word is "common", lists hold 3 posts, FTS5 never
+# ranks by itself, the window is 4 posts.
+FORCED = SearchTuning(selective_df=0, scan_df=0, list_size=3, window=4, plain_budget_us=0)
+
+
+# --------------------------------------------------------------------------
+# Fixtures and helpers
+# --------------------------------------------------------------------------
+
+@pytest.fixture
+async def db(tmp_path: os.PathLike[str]) -> AsyncIterator[Database]:
+    database = Database(sqlite_url_for_path(os.path.join(tmp_path, "search.db")))
+    await database.migrate()
+    yield database
+    await database.dispose()
+
+
+class Archive:
+    """Writes posts the way the bot will: row, then post_written, one
+    transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.clock = START
+
+    async def community(self, name: str) -> int:
+        async with self.db.write() as s:
+            row = Community(name=name, created_at=START)
+            s.add(row)
+            await s.flush()
+            assert row.id is not None
+            return row.id
+
+    async def member(self, name: str) -> int:
+        async with self.db.write() as s:
+            row = Member(display_name=name, created_at=START)
+            s.add(row)
+            await s.flush()
+            assert row.id is not None
+            return row.id
+
+    async def post(
+        self,
+        community_id: int,
+        author_id: int,
+        title: str,
+        body: str = "",
+        tags: Sequence[str] = (),
+    ) -> int:
+        self.clock += timedelta(minutes=1)
+        async with self.db.write() as s:
+            number = (
+                await s.execute(
+                    text("SELECT coalesce(max(number), 0) + 1 FROM post WHERE community_id = :c"),
+                    {"c": community_id},
+                )
+            ).scalar_one()
+            row = Post(
+                community_id=community_id, number=number, title=title, body=body,
+                author_id=author_id, created_at=self.clock, updated_at=self.clock,
+            )
+            s.add(row)
+            await s.flush()
+            assert row.id is not None
+            for name in tags:
+                tag_id = (
+                    await s.execute(
+                        text("SELECT id FROM tag WHERE community_id = :c AND name = :n"),
+                        {"c": community_id, "n": name},
+                    )
+                ).scalar_one_or_none()
+                if tag_id is None:
+                    tag = Tag(community_id=community_id, name=name)
+                    s.add(tag)
+                    await s.flush()
+                    tag_id = tag.id
+                assert tag_id is not None
+                s.add(PostTag(post_id=row.id, tag_id=tag_id))
+            await s.flush()
+            await post_written(s, row.id)
+            return row.id
+
+    async def _update(self, post_id: int, **values: object) -> None:
+        async with self.db.write() as s:
+            row = await s.get(Post, post_id)
+            assert row is not None
+            for key, value in values.items():
+                setattr(row, key, value)
+            row.updated_at = self.clock
+            await s.flush()
+            await post_written(s, post_id)
+
+    async def edit(self, post_id: int, *, title: str | None = None, body: str | None = None) -> None:
+        values: dict[str, object] = {}
+        if title is not None:
+            values["title"] = title
+        if body is not None:
+            values["body"] = body
+        await self._update(post_id, **values)
+
+    async def remove(self, post_id: int) -> None:
+        await self._update(post_id, removed_at=self.clock)
+
+    async def restore(self, post_id: int) -> None:
+        await self._update(post_id, removed_at=None)
+
+
+@pytest.fixture
+async def archive(db: Database) -> Archive:
+    return Archive(db)
+
+
+async def search(db: Database, community_id: int, words: list[str], **kwargs: object) -> list[int]:
+    async with db.read() as s:
+        return await search_post_ids(s, community_id, words, **kwargs)  # type: ignore[arg-type]
+
+
+def fts_query(words: Sequence[str], require_all: bool = True) -> str:
+    phrases = ['"' + " ".join(tokenize(w)) + '"' for w in words]
+    return (" AND " if require_all else " OR ").join(phrases)
+
+
+async def plain_bm25(
+    db: Database, community_id: int, words: Sequence[str], limit: int, require_all: bool = True
+) -> list[int]:
+    """The reference: FTS5 ranks everything itself, same weights, newer first on ties."""
+    async with db.read() as s:
+        result = await s.execute(
+            text(
+                "SELECT p.id FROM post_fts JOIN post AS p ON p.id = post_fts.rowid"
+                " WHERE post_fts MATCH :q AND p.community_id = :c AND p.removed_at IS NULL"
+                " ORDER BY bm25(post_fts, :tw, :bw), p.id DESC LIMIT :limit"
+            ),
+            {"q": fts_query(words, require_all), "c": community_id, "tw": TITLE_WEIGHT,
+             "bw": BODY_WEIGHT, "limit": limit},
+        )
+        return [row[0] for row in result.all()]
+
+
+@pytest.fixture
+async def cafe(archive: Archive) -> tuple[int, int, int]:
+    """A community with two members (ids returned: community, rene, martin)."""
+    community = await archive.community("Kenniscafé")
+    return community, await archive.member("rene"), await archive.member("martin")
+
+
+# --------------------------------------------------------------------------
+# What a user sees
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("tuning", [None, FORCED], ids=["default", "forced"])
+async def test_finds_a_word_in_the_title_or_in_the_body(
+    db: Database, archive: Archive, cafe: tuple[int, int, int], tuning: SearchTuning | None
+) -> None:
+    c, rene, _ = cafe
+    in_title = await archive.post(c, rene, "Koffietafel in Utrecht", "Verslag en slides")
+    in_body = await archive.post(c, rene, "Verslag", "We dronken koffie bij de koffietafel")
+    await archive.post(c, rene, "Iets anders", "Niets te zien")
+    assert set(await search(db, c, ["koffietafel"], tuning=tuning)) == {in_title, in_body}
+    assert await search(db, c, ["slides"], tuning=tuning) == [in_title]
+    assert await search(db, c, ["bestaatniet"], tuning=tuning) == []
+
+
+@pytest.mark.parametrize("tuning", [None, FORCED], ids=["default", "forced"])
+async def test_title_and_body_beats_body_only(
+    db: Database, archive: Archive, cafe: tuple[int, int, int], tuning: SearchTuning | None
+) -> None:
+    c, rene, _ = cafe
+    body_only = await archive.post(c, rene, "Notities", "agile werken in teams en verder niets")
+    both = await archive.post(c, rene, "Agile", "agile werken in teams en verder niets")
+    assert await search(db, c, ["agile"], tuning=tuning) == [both, body_only]
+
+
+@pytest.mark.parametrize("tuning", [None, FORCED], ids=["default", "forced"])
+async def test_title_match_beats_body_match(
+    db: Database, archive: Archive, cafe: tuple[int, int, int], tuning: SearchTuning | None
+) -> None:
+    c, rene, _ = cafe
+    in_title = await archive.post(c, rene, "Scrum", "over teams en rollen")
+    in_body = await archive.post(c, rene, "Teams", "over scrum en rollen")
+    assert await search(db, c, ["scrum"], tuning=tuning) == [in_title, in_body]
+
+
+@pytest.mark.parametrize("tuning", [None, FORCED], ids=["default", "forced"])
+async def test_more_occurrences_rank_higher(
+    db: Database, archive: Archive, cafe: tuple[int, int, int], tuning: SearchTuning | None
+) -> None:
+    c, rene, _ = cafe
+    once = await archive.post(c, rene, "Sessie", "koffie en thee en taart en gesprek")
+    thrice = await archive.post(c, rene, "Sessie", "koffie en koffie en koffie en gesprek")
+    twice = await archive.post(c, rene, "Sessie", "koffie en thee en koffie en gesprek")
+    assert await search(db, c, ["koffie"], tuning=tuning) == [thrice, twice, once]
+
+
+@pytest.mark.parametrize("query", ["cafe", "café", "CAFÉ", "Cafe\u0301"])
+async def test_accents_do_not_matter(
+    db: Database, archive: Archive, cafe: tuple[int, int, int], query: str
+) -> None:
+    c, rene, _ = cafe
+    accented = await archive.post(c, rene, "Het Kenniscafé", "Verslag van het café")
+    plain = await archive.post(c, rene, "Notulen", "in het cafe om de hoek")
+    assert set(await search(db, c, [query])) == {accented, plain}
+
+
+async def test_dutch_words_with_diacritics(
+    db: Database, archive: Archive, cafe: tuple[int, int, int]
+) -> None:
+    c, rene, _ = cafe
+    post = await archive.post(c, rene, "Coöperatie", "één naïeve reünie")
+    for word in ("cooperatie", "coöperatie", "een", "één", "naieve", "reunie", "REÜNIE"):
+        assert await search(db, c, [word]) == [post], word
+
+
+NASTY = [
+    '"', '""', '"koffie', 'koffie"', 'kof"fie', "*", "koffie*", "^koffie", "-koffie", "+",
+    "koffie:", "title:koffie", "body : koffie", "(", ")", "(koffie", "{title body}:koffie",
+    "NEAR", "NEAR(koffie thee)", "AND", "OR", "NOT", "koffie AND", "OR koffie", "a OR b NOT c",
+    "'", "\\", ";", "koffie\"; DROP TABLE post; --", "%", "_", "%koffie%", "🙂", "☕", "—", "…",
+    "\u200b", "\x00", "   ", "", "koffie-tafel", "e-mail", "l'été", "100%", "#tag", "@rene",
+]
+
+
+@pytest.mark.parametrize("tuning", [None, FORCED], ids=["default", "forced"])
+async def test_query_syntax_is_never_interpreted_and_never_raises(
+    db: Database, archive: Archive, cafe: tuple[int, int, int], tuning: SearchTuning | None
+) -> None:
+    c, rene, _ = cafe
+    rock = await archive.post(c, rene, "Rock and roll", "near the koffie-tafel, not far")
+    await archive.post(c, rene, "Thee", "geen koffie hier")
+    for word in NASTY:
+        assert isinstance(await search(db, c, [word], tuning=tuning), list), word
+    assert isinstance(await search(db, c, NASTY, tuning=tuning), list)
+    # Operators are searched as plain words.
+    assert await search(db, c, ["AND"], tuning=tuning) == [rock]
+    assert await search(db, c, ["NEAR"], tuning=tuning) == [rock]
+    assert await search(db, c, ["not"], tuning=tuning) == [rock]
+    assert await search(db, c, ['"koffie-tafel"'], tuning=tuning) == [rock]
+    assert await search(db, c, ["koffie*"], tuning=tuning) != []
+
+
+@pytest.mark.parametrize("tuning", [None, FORCED], ids=["default", "forced"])
+async def test_removed_posts_vanish_and_come_back_when_restored(
+    db: Database, archive: Archive, cafe: tuple[int, int, int], tuning: SearchTuning | None
+) -> None:
+    c, rene, _ = cafe
+    kept = await archive.post(c, rene, "Retrospectives", "hoe we terugkijken")
+    removed = await archive.post(c, rene, "Retrospectives", "hoe we terugkijken, tweede deel")
+    await archive.remove(removed)
+    assert await search(db, c, ["retrospectives"], tuning=tuning) == [kept]
+    assert await search(db, c, ["tweede"], tuning=tuning) == []
+    await archive.restore(removed)
+    assert set(await search(db, c, ["retrospectives"], tuning=tuning)) == {kept, removed}
+    assert await search(db, c, ["tweede"], tuning=tuning) == [removed]
+
+
+@pytest.mark.parametrize("tuning", [None, FORCED], ids=["default", "forced"])
+async def test_edits_are_reflected(
+    db: Database, archive: Archive, cafe: tuple[int, int, int], tuning: SearchTuning | None
+) -> None:
+    c, rene, _ = cafe
+    post = await archive.post(c, rene, "Kanban", "bord met kaartjes")
+    await archive.edit(post, title="Lean", body="verspilling verminderen")
+    assert await search(db, c, ["kanban"], tuning=tuning) == []
+    assert await search(db, c, ["kaartjes"], tuning=tuning) == []
+    assert await search(db, c, ["verspilling"], tuning=tuning) == [post]
+
+
+@pytest.mark.parametrize("tuning", [None, FORCED], ids=["default", "forced"])
+async def test_tag_filter(
+    db: Database, archive: Archive, cafe: tuple[int, int, int], tuning: SearchTuning | None
+) -> None:
+    c, rene, _ = cafe
+    tagged = await archive.post(c, rene, "Koffie", "over koffie", tags=["nieuwewerken"])
+    await archive.post(c, rene, "Koffie", "ook over koffie", tags=["anders"])
+    await archive.post(c, rene, "Koffie", "nog meer koffie")
+    assert await search(db, c, ["koffie"], tag="nieuwewerken", tuning=tuning) == [tagged]
+    assert await search(db, c, ["koffie"], tag="#NieuweWerken", tuning=tuning) == [tagged]
+    assert await search(db, c, ["koffie"], tag="bestaatniet", tuning=tuning) == []
+
+
+@pytest.mark.parametrize("tuning", [None, FORCED], ids=["default", "forced"])
+async def test_author_filter(
+    db: Database, archive: Archive, cafe: tuple[int, int, int], tuning: SearchTuning | None
+) -> None:
+    c, rene, martin = cafe
+    by_martin = await archive.post(c, martin, "Koffie", "martin over koffie")
+    await archive.post(c, rene, "Koffie", "rene over koffie")
+    assert await search(db, c, ["koffie"], author_id=martin, tuning=tuning) == [by_martin]
+
+
+async def test_no_words_with_a_filter_gives_the_newest_posts(
+    db: Database, archive: Archive, cafe: tuple[int, int, int]
+) -> None:
+    c, rene, martin = cafe
+    old = await archive.post(c, rene, "Een", "eerste", tags=["teams"])
+    await archive.post(c, martin, "Twee", "tweede", tags=["teams"])
+    new = await archive.post(c, rene, "Drie", "derde", tags=["teams"])
+    gone = await archive.post(c, rene, "Vier", "vierde", tags=["teams"])
+    await archive.remove(gone)
+    untagged = await archive.post(c, rene, "Vijf", "vijfde")
+    assert await search(db, c, [], tag="teams", author_id=rene) == [new, old]
+    assert await search(db, c, [], tag="teams") == [new, await _id_of(db, "Twee"), old]
+    # Words that are only punctuation count as no words.
+    assert await search(db, c, ["***", "?!"], author_id=rene) == [untagged, new, old]
+    # No words and no filter: nothing to search for.
+    assert await search(db, c, []) == []
+    assert await search(db, c, ["?!"]) == []
+
+
+async def _id_of(db: Database, title: str) -> int:
+    async with db.read() as s:
+        return int(
+            (
+                await s.execute(text("SELECT id FROM post WHERE title = :t"), {"t": title})
+            ).scalar_one()
+        )
+
+
+@pytest.mark.parametrize("tuning", [None, FORCED], ids=["default", "forced"])
+async def test_other_communities_are_never_searched(
+    db: Database, archive: Archive, cafe: tuple[int, int, int], tuning: SearchTuning | None
+) -> None:
+    c, rene, _ = cafe
+    other = await archive.community("Elders")
+    mine = await archive.post(c, rene, "Koffie", "koffie koffie")
+    for _ in range(5):
+        await archive.post(other, rene, "Koffie", "koffie koffie koffie koffie")
+    assert await search(db, c, ["koffie"], tuning=tuning) == [mine]
+    assert await search(db, c, ["koffie", "thee"], tuning=tuning) == [mine]
+
+
+@pytest.mark.parametrize("tuning", [None, FORCED], ids=["default", "forced"])
+async def test_all_words_must_match_else_any_word_ranks(
+    db: Database, archive: Archive, cafe: tuple[int, int, int], tuning: SearchTuning | None
+) -> None:
+    c, rene, _ = cafe
+    both = await archive.post(c, rene, "Scrum en kanban", "vergelijking")
+    scrum = await archive.post(c, rene, "Scrum", "scrum scrum")
+    kanban = await archive.post(c, rene, "Kanban", "bord")
+    assert await search(db, c, ["scrum", "kanban"], tuning=tuning) == [both]
+    # Nothing has all three: any word, best first.
+    found = await search(db, c, ["scrum", "kanban", "lean"], tuning=tuning)
+    assert set(found) == {both, scrum, kanban}
+    assert found[0] == both
+    assert await search(db, c, ["lean", "safe"], tuning=tuning) == []
+    # A single word never falls back (there is nothing to relax).
+    assert await search(db, c, ["lean"], tuning=tuning) == []
+
+
+async def test_limit(db: Database, archive: Archive, cafe: tuple[int, int, int]) -> None:
+    c, rene, _ = cafe
+    for i in range(8):
+        await archive.post(c, rene, f"Koffie {i}", "koffie " * (i + 1))
+    assert len(await search(db, c, ["koffie"])) == 5
+    assert len(await search(db, c, ["koffie"], limit=2)) == 2
+    assert await search(db, c, ["koffie"], limit=0) == []
+
+
+def test_tokenizer_agrees_with_fts5() -> None:
+    """Our tokens must be FTS5's: they are looked up in its vocabulary."""
+    samples = [
+        "Oud Hollandsche Koffietafel", "Café, coöperatie én naïeve reünie!", "CAFE\u0301 Straße",
+        "l'été — “quoted” x…y", "snake_case a-b e-mail 3.14 2026-11-28", "İstanbul Ærø Œuvre",
+        "ĳs Ĳssel ø æ ß", "Ελληνικά ΣΟΦΙΑ σοφός", "한국어 中文", "tab\tnew\nline\u00a0nbsp",
+        "ǅemal ǈ Ǳ µ ſ", "ÀÁÂÃÄÅàáâãäå ÇçÈÉÊËèéêë ÌÍÎÏìíîï ÑñÒÓÔÕÖòóôõö ÙÚÛÜùúûü Ýýÿ",
+        "ĀāĂăĄąĆćĈĉĊċČčĎďĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĨĩĪīĬĭĮįĲĳĴĵĶķĹĺĻļĽľŁłŃńŅņŇňŌōŎŏŐőŒœŔŕŘřŚśŜŝŞşŠšŢţŤťŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽž",
+    ] + ["".join(chr(c) for c in range(start, start + 64)) for start in range(0xC0, 0x250, 64)]
+    con = sqlite3.connect(":memory:")
+    con.execute("CREATE VIRTUAL TABLE f USING fts5(x, tokenize='unicode61 remove_diacritics 2')")
+    con.execute("CREATE VIRTUAL TABLE v USING fts5vocab(f, 'instance')")
+    con.executemany("INSERT INTO f(rowid, x) VALUES (?, ?)", list(enumerate(samples)))
+    for i, sample in enumerate(samples):
+        expected = [row[0] for row in con.execute("SELECT term FROM v WHERE doc = ? ORDER BY offset", (i,))]
+        assert tokenize(sample) == expected, sample
+
+
+# --------------------------------------------------------------------------
+# The common-word machinery, forced on small data
+# --------------------------------------------------------------------------
+
+WORDS = ["koffie", "thee", "taart", "kennis", "team", "agile", "scrum", "data", "café", "project"]
+
+
+def random_text(rng: random.Random, low: int, high: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(rng.randint(low, high)))
+
+
+async def corpus(
+    archive: Archive, community: int, author: int, n: int, seed: int, *, same_length: bool = False
+) -> list[int]:
+    """Random posts over WORDS; ``same_length``: all 2 + 10 words long."""
+    rng = random.Random(seed)
+    title, body = ((2, 2), (10, 10)) if same_length else ((1, 4), (3, 30))
+    return [
+        await archive.post(community, author, random_text(rng, *title), random_text(rng, *body))
+        for _ in range(n)
+    ]
+
+
+async def assert_single_words_match_plain_bm25(
+    db: Database, community: int, tuning: SearchTuning
+) -> None:
+    for word in WORDS:
+        for limit in (1, 3, 5):
+            expected = await plain_bm25(db, community, [word], limit)
+            assert await search(db, community, [word], limit=limit, tuning=tuning) == expected, word
+
+
+@pytest.mark.parametrize(
+    ("same_length", "tuning"),
+    [
+        # Equal lengths: the mean post length cannot move, so post_written
+        # alone must keep the lists right (no drift rebuilds happen).
+        (True, FORCED),
+        # Varied lengths: any drift of the mean length rebuilds a list.
+        (False, dataclasses.replace(FORCED, avgdl_drift=0.0)),
+    ],
+    ids=["maintained", "rebuilt-on-drift"],
+)
+async def test_forced_lists_rank_single_words_like_plain_bm25(
+    db: Database,
+    archive: Archive,
+    cafe: tuple[int, int, int],
+    same_length: bool,
+    tuning: SearchTuning,
+) -> None:
+    c, rene, _ = cafe
+    posts = await corpus(archive, c, rene, 60, seed=1, same_length=same_length)
+    # Lists are created lazily by the first searches.
+    await assert_single_words_match_plain_bm25(db, c, tuning)
+    async with db.read() as s:
+        lists = (await s.execute(text("SELECT count(*) FROM search_top_list"))).scalar_one()
+    assert lists == len(WORDS)
+
+    def text_of(rng: random.Random, low: int, high: int) -> str:
+        return random_text(rng, high, high) if same_length else random_text(rng, low, high)
+
+    # Writes keep them right: new posts that should rank first...
+    rng = random.Random(2)
+    for word in WORDS[:5]:
+        filler = text_of(rng, 5, 5).split()[:5]
+        await archive.post(c, rene, f"{word} {word}", " ".join([word] * 5 + filler))
+    posts += await corpus(archive, c, rene, 10, seed=3, same_length=same_length)
+    await assert_single_words_match_plain_bm25(db, c, tuning)
+    # ...removals (which thin the lists until they are rebuilt)...
+    for post in rng.sample(posts, 25):
+        await archive.remove(post)
+    await assert_single_words_match_plain_bm25(db, c, tuning)
+    # ...edits, and a rebuild from scratch.
+    for post in rng.sample(posts, 10):
+        await archive.edit(post, title=text_of(rng, 1, 2), body=text_of(rng, 2, 10))
+    await assert_single_words_match_plain_bm25(db, c, tuning)
+    async with db.write() as s:
+        await rebuild_search_lists(s, tuning=tuning)
+    await assert_single_words_match_plain_bm25(db, c, tuning)
+
+
+async def test_lists_stay_bounded_and_never_hold_removed_posts(
+    db: Database, archive: Archive, cafe: tuple[int, int, int]
+) -> None:
+    c, rene, _ = cafe
+    await corpus(archive, c, rene, 10, seed=4)
+    async with db.write() as s:
+        await rebuild_search_lists(s, tuning=FORCED)
+    posts = await corpus(archive, c, rene, 30, seed=5)
+    for post in posts[::3]:
+        await archive.remove(post)
+    async with db.read() as s:
+        biggest = (
+            await s.execute(
+                text("SELECT max(n) FROM (SELECT count(*) AS n FROM search_top_entry GROUP BY term)")
+            )
+        ).scalar_one()
+        stale = (
+            await s.execute(
+                text(
+                    "SELECT count(*) FROM search_top_entry AS e JOIN post AS p ON p.id = e.post_id"
+                    " WHERE p.removed_at IS NOT NULL"
+                )
+            )
+        ).scalar_one()
+        miscounted = (
+            await s.execute(
+                text(
+                    "SELECT count(*) FROM search_top_list AS l WHERE l.size !="
+                    " (SELECT count(*) FROM search_top_entry AS e"
+                    "  WHERE e.community_id = l.community_id AND e.term = l.term)"
+                )
+            )
+        ).scalar_one()
+    assert biggest <= FORCED.list_size
+    assert stale == 0
+    assert miscounted == 0
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+async def test_forced_python_bm25_ranks_several_words_like_fts5(
+    db: Database, archive: Archive, cafe: tuple[int, int, int], seed: int
+) -> None:
+    """With lists that hold every post, the Python scoring is the only thing
+    between the query and the answer: it must equal FTS5 bm25, for AND and
+    for the OR fallback, and for phrases."""
+    c, rene, _ = cafe
+    await corpus(archive, c, rene, 50, seed=seed)
+    await archive.post(c, rene, "Lean startup", "lean lean startup")
+    await archive.post(c, rene, "Six sigma", "sigma")
+    everything = SearchTuning(selective_df=0, scan_df=0, list_size=1000, plain_budget_us=0)
+    rng = random.Random(seed)
+    for _ in range(20):
+        words = rng.sample(WORDS, rng.choice((2, 3)))
+        assert await search(db, c, words, limit=5, tuning=everything) == await plain_bm25(
+            db, c, words, 5
+        ), words
+    # Nothing has both: the OR fallback ranks like FTS5 "lean OR sigma".
+    words = ["lean", "sigma"]
+    assert await search(db, c, words, tuning=everything) == await plain_bm25(
+        db, c, words, 5, require_all=False
+    )
+    # A phrase: the words adjacent, in order.
+    assert await search(db, c, ["lean-startup"], tuning=everything) == await plain_bm25(
+        db, c, ["lean-startup"], 5
+    )
+    # Selective words take the exact AND-set path: same answer.
+    exact = SearchTuning(selective_df=1000, plain_budget_us=0)
+    for _ in range(10):
+        words = rng.sample(WORDS, 2)
+        assert await search(db, c, words, tuning=exact) == await plain_bm25(db, c, words, 5)
+
+
+async def test_forced_several_common_words_only_return_true_matches(
+    db: Database, archive: Archive, cafe: tuple[int, int, int]
+) -> None:
+    """Small lists (3 posts) only approximate the best posts of a several-word
+    query; every answer must still hold every word and be live."""
+    c, rene, _ = cafe
+    posts = await corpus(archive, c, rene, 60, seed=8)
+    removed = set(posts[::4])
+    for post in removed:
+        await archive.remove(post)
+    rng = random.Random(9)
+    async with db.read() as s:
+        texts = {
+            row[0]: set(tokenize(row[1] + " " + row[2]))
+            for row in (
+                await s.execute(text("SELECT id, title, body FROM post WHERE removed_at IS NULL"))
+            ).all()
+        }
+    for _ in range(20):
+        words = rng.sample(WORDS, 2)
+        found = await search(db, c, words, tuning=FORCED)
+        assert found, words
+        assert not removed & set(found)
+        assert all(set(tokenize(" ".join(words))) <= texts[post] for post in found), words
+
+
+async def test_a_busy_database_only_skips_saving_a_list(
+    db: Database, archive: Archive, cafe: tuple[int, int, int], tmp_path: os.PathLike[str]
+) -> None:
+    """Searches may run in read transactions; building a list then needs the
+    write lock. If another connection holds it, the search still answers
+    (right away, no busy wait) and the list is simply not saved."""
+    c, rene, _ = cafe
+    await corpus(archive, c, rene, 20, seed=10)
+    writer = sqlite3.connect(os.path.join(tmp_path, "search.db"), isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE community SET language = 'nl'")
+        assert await search(db, c, ["koffie"], tuning=FORCED) == await plain_bm25(
+            db, c, ["koffie"], 5
+        )
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    async with db.read() as s:
+        assert (await s.execute(text("SELECT count(*) FROM search_top_list"))).scalar_one() == 0
+    await search(db, c, ["koffie"], tuning=FORCED)
+    async with db.read() as s:
+        assert (await s.execute(text("SELECT count(*) FROM search_top_list"))).scalar_one() == 1
+
+
+async def test_post_written_is_harmless_for_unknown_or_deleted_posts(
+    db: Database, archive: Archive, cafe: tuple[int, int, int]
+) -> None:
+    c, rene, _ = cafe
+    post = await archive.post(c, rene, "Koffie", "koffie")
+    await search(db, c, ["koffie"], tuning=FORCED)  # builds a list holding the post
+    async with db.write() as s:
+        await post_written(s, 12345)
+        await s.execute(text("DELETE FROM post WHERE id = :id"), {"id": post})
+        await post_written(s, post)
+    assert await search(db, c, ["koffie"], tuning=FORCED) == []
+    async with db.read() as s:  # the cascade took the entry, and the count
+        assert (await s.execute(text("SELECT sum(size) FROM search_top_list"))).scalar_one() == 0
+
+
+# --------------------------------------------------------------------------
+# PostgreSQL fallback (skipped when no server is reachable)
+# --------------------------------------------------------------------------
+
+PG_SERVER = os.environ.get("KENNISCAFE_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432")
+
+
+@pytest.fixture
+async def pg_db() -> AsyncIterator[Database]:
+    asyncpg = pytest.importorskip("asyncpg")
+    dsn = PG_SERVER.replace("postgresql+asyncpg", "postgresql")
+    try:
+        admin = await asyncpg.connect(dsn + "/postgres", timeout=3)
+    except (OSError, asyncpg.PostgresError) as exc:
+        pytest.skip(f"no PostgreSQL: {exc}")
+    name = f"kc_search_{uuid.uuid4().hex[:12]}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    database = Database(f"{PG_SERVER}/{name}")
+    try:
+        await database.migrate()
+        yield database
+    finally:
+        await database.dispose()
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def test_postgresql_fallback(pg_db: Database) -> None:
+    archive = Archive(pg_db)
+    c = await archive.community("Kenniscafé")
+    rene, martin = await archive.member("rene"), await archive.member("martin")
+    title = await archive.post(c, rene, "Koffietafel", "verslag van het café", tags=["x"])
+    body = await archive.post(c, martin, "Verslag", "koffietafel in het cafe")
+    gone = await archive.post(c, rene, "Koffietafel", "koffietafel koffietafel")
+    await archive.remove(gone)
+    other = await archive.community("Elders")
+    await archive.post(other, rene, "Koffietafel", "koffietafel")
+    assert await search(pg_db, c, ["koffietafel"]) == [title, body]
+    assert set(await search(pg_db, c, ["CAFÉ"])) == {title, body}
+    assert await search(pg_db, c, ["koffietafel"], author_id=martin) == [body]
+    assert await search(pg_db, c, ["koffietafel"], tag="x") == [title]
+    assert await search(pg_db, c, ["koffietafel", "slides"]) == [title, body]  # OR fallback
+    assert await search(pg_db, c, [], author_id=rene) == [title]
+    for word in NASTY:
+        assert isinstance(await search(pg_db, c, [word]), list), word
+    async with pg_db.write() as s:
+        await post_written(s, title)
+        await rebuild_search_lists(s)
