@@ -77,6 +77,7 @@ async def build_bot(settings: Settings, db: Database, clock: Clock, runner: Sign
         for manager in community.managers:
             actor = Actor(platform_of(manager), manager, manager)
             await directory.ensure_member(info.id, actor, at_least=Role.MANAGER)
+        await directory.preload(info.id)
     events = SqlEvents(db, runner)
     repos = Repositories(
         directory=directory, archive=SqlArchive(db, clock), events=events,

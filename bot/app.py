@@ -178,7 +178,9 @@ class Bot:
         if ctx.member.role < cmd.spec.role:
             role = say_text(language, f"role.{cmd.spec.role.label}")
             return Response(document(say(language, "error.role", role=role, command=Code(f"{self.prefix} {cmd.name}"))))
-        rest = re.sub(rf"^\s*(\S+\s*){{{used}}}", "", text, count=1)
+        # The text after the verb's words, its own spacing kept.
+        split = text.split(None, used)
+        rest = split[used] if len(split) > used else ""
         try:
             args = cmd.parse(rest)
         except ArgError as problem:

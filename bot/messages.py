@@ -8,6 +8,7 @@ English is complete; a language missing a key falls back to English.
 
 from __future__ import annotations
 
+import functools
 from string import Formatter
 
 from bot.richtext import Inline, Text
@@ -334,10 +335,16 @@ def template(language: str, key: str) -> str:
     return entry.get(language) or entry[DEFAULT_LANGUAGE]
 
 
+@functools.cache
+def _pieces(language: str, key: str) -> tuple[tuple[str, str | None], ...]:
+    # Parsed once per sentence: replies are on the hot path of every command.
+    return tuple((literal, name) for literal, name, _spec, _conv in _FORMATTER.parse(template(language, key)))
+
+
 def say(language: str, key: str, /, **values: Inline | str | int) -> tuple[Inline, ...]:
     """The sentence ``key`` as rich-text pieces, placeholders filled in."""
     parts: list[Inline] = []
-    for literal, field_name, _spec, _conv in _FORMATTER.parse(template(language, key)):
+    for literal, field_name in _pieces(language, key):
         if literal:
             parts.append(Text(literal))
         if field_name is not None:

@@ -4,8 +4,8 @@ On SQLite every write transaction takes the database's one write lock, so
 throughput is decided by how much each transaction costs. One writer thread
 owns a plain ``sqlite3`` connection and applies every request that queued up
 while the previous batch ran in a single ``BEGIN IMMEDIATE`` transaction,
-each request in order and inside its own savepoint (a failing request is
-rolled back alone). Many processes may share the file: each batch still
+each request in order (a failing request is retried alone, so it fails
+alone). Many processes may share the file: each batch still
 holds the lock for its whole transaction, so their decisions serialize.
 """
 
@@ -119,21 +119,28 @@ class BatchingSqliteRunner:
             self._conn = None
 
     def _apply(self, requests: list[SignupRequest]) -> list[SignupResult | Exception]:
+        """All requests in one transaction; should one of them fail, the batch
+        is undone and each request retried in a transaction of its own, so
+        the failure stays with its request (rare, so the fast path carries
+        no savepoints)."""
         conn = self._connection()
-        sql = Sqlite3Sql(conn)
-        rules = SignupRules(sql)
-        results: list[SignupResult | Exception] = []
+        try:
+            return list(self._transaction(conn, requests))
+        except Exception:  # noqa: BLE001 - retried one by one below, where it is reported per request
+            results: list[SignupResult | Exception] = []
+            for request in requests:
+                try:
+                    results.extend(self._transaction(conn, [request]))
+                except Exception as error:  # noqa: BLE001 - handed to that request's caller
+                    results.append(error)
+            return results
+
+    @staticmethod
+    def _transaction(conn: sqlite3.Connection, requests: list[SignupRequest]) -> list[SignupResult]:
+        rules = SignupRules(Sqlite3Sql(conn))
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for request in requests:
-                conn.execute("SAVEPOINT request")
-                try:
-                    results.append(rules.apply(request))
-                except Exception as error:  # noqa: BLE001 - handed to that request's caller
-                    conn.execute("ROLLBACK TO request")
-                    rules = SignupRules(sql)  # its cached counts may include the undone request
-                    results.append(error)
-                conn.execute("RELEASE request")
+            results = [rules.apply(request) for request in requests]
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

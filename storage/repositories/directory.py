@@ -138,6 +138,25 @@ class SqlDirectory:
                 membership.role = at_least.label
             return MemberInfo(member.id, member.display_name, Role.parse(membership.role))
 
+    async def preload(self, community_id: int) -> int:
+        """Fill the member cache with the whole community in one query, so the
+        first burst after a start does not look its senders up one by one."""
+        async with self.db.read() as session:
+            rows = (
+                await session.execute(
+                    select(Identity.platform, Identity.external_id, Identity.display_name,
+                           Member.id, Member.display_name, Membership.role)
+                    .join(Member, col(Member.id) == Identity.member_id)
+                    .join(Membership, col(Membership.member_id) == Member.id)
+                    .where(Membership.community_id == community_id)
+                )
+            ).all()
+        expires = time.monotonic() + MEMBER_CACHE_SECONDS
+        for platform, external_id, identity_name, member_id, member_name, role in rows:
+            member = MemberInfo(member_id, member_name, Role.parse(role))
+            self._members[(community_id, platform, external_id)] = (member, identity_name, expires)
+        return len(rows)
+
     async def find_member(self, community_id: int, name: str) -> MemberInfo | None:
         """A community member by platform id or display name (case-insensitive)."""
         wanted = name.lstrip("@").casefold()
