@@ -29,14 +29,13 @@ def _with_database(settings: Settings, db_path: str | None) -> Settings:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from adapters.runtime import run_console
+    from adapters.runtime import run_console, run_platforms
 
     settings = _settings(args.config)
-    if settings.matrix.enabled or settings.slack.enabled:
-        print("Matrix and Slack adapters are not available in this version yet; "
-              "disable them in the config to use the console.", file=sys.stderr)
+    if settings.slack.enabled:
+        print("The Slack adapter is not available in this version yet; disable [slack] to run.", file=sys.stderr)
         return 2
-    asyncio.run(run_console(settings))
+    asyncio.run(run_platforms(settings) if settings.matrix.enabled else run_console(settings))
     return 0
 
 

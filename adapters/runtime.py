@@ -25,6 +25,7 @@ from bot.incoming import Actor, RoomRef
 from bot.ports import Clock, SystemClock
 from jobs.scheduler import JobScheduler
 from storage.engine import Database
+from storage.repositories.adapter_state import SqlAdapterState
 from storage.repositories.archive import SqlArchive
 from storage.repositories.directory import SqlDirectory
 from storage.repositories.events import SqlEvents
@@ -126,6 +127,40 @@ async def run_console(settings: Settings, *, user: str | None = None,
     finally:
         await runner.close()
         await db.dispose()
+
+
+async def run_platforms(settings: Settings) -> None:
+    """The bot on the enabled chat platforms until SIGINT/SIGTERM."""
+    from adapters.matrix.adapter import MatrixAdapter
+
+    db = Database(settings.bot.database)
+    runner = signup_runner(db)
+    clock = SystemClock()
+    adapters: list[MatrixAdapter] = []
+    try:
+        bot = await build_bot(settings, db, clock, runner)
+        if settings.matrix.enabled:
+            matrix = MatrixAdapter(settings.matrix, bot.handle, SqlAdapterState(db, clock))
+            await matrix.start()
+            bot.attach(matrix)
+            adapters.append(matrix)
+        scheduler = JobScheduler(bot, bot.communities)
+        scheduler.start()
+        try:
+            await _until_stopped(_run_all(adapters))
+        finally:
+            for adapter in adapters:
+                await adapter.stop()
+            await scheduler.stop()
+    finally:
+        for adapter in adapters:
+            await adapter.close()
+        await runner.close()
+        await db.dispose()
+
+
+async def _run_all(adapters: list[Any]) -> None:
+    await asyncio.gather(*(adapter.run() for adapter in adapters))
 
 
 async def _until_stopped(work: Coroutine[Any, Any, None]) -> None:

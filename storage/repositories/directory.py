@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -144,16 +145,16 @@ class SqlDirectory:
         async with self.db.read() as session:
             rows = (
                 await session.execute(
-                    select(Identity.platform, Identity.external_id, Identity.display_name,
-                           Member.id, Member.display_name, Membership.role)
+                    sa.select(col(Identity.platform), col(Identity.external_id), col(Identity.display_name),
+                              col(Member.id), col(Member.display_name), col(Membership.role))
                     .join(Member, col(Member.id) == Identity.member_id)
                     .join(Membership, col(Membership.member_id) == Member.id)
-                    .where(Membership.community_id == community_id)
+                    .where(col(Membership.community_id) == community_id)
                 )
             ).all()
         expires = time.monotonic() + MEMBER_CACHE_SECONDS
         for platform, external_id, identity_name, member_id, member_name, role in rows:
-            member = MemberInfo(member_id, member_name, Role.parse(role))
+            member = MemberInfo(int(member_id or 0), member_name, Role.parse(role))
             self._members[(community_id, platform, external_id)] = (member, identity_name, expires)
         return len(rows)
 
