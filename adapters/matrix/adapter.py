@@ -85,6 +85,7 @@ class MatrixAdapter:
         self._threads: dict[str, str] = {}  # event id → thread root, to reply in the thread
         self._stopping = asyncio.Event()
         self._poll: asyncio.Task[Any] | None = None
+        self.backfilled = 0  # events recovered from limited timelines (for logs and tests)
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -190,6 +191,7 @@ class MatrixAdapter:
             if not isinstance(page, RoomMessagesResponse) or not page.chunk:
                 break
             older.extend(page.chunk)
+            self.backfilled += len(page.chunk)
             if page.end is None or page.end == start:
                 break
             start = page.end
