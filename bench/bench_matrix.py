@@ -44,7 +44,7 @@ async def _echo(base_url: str, user_id: str, token: str, stop: asyncio.Event) ->
         if not isinstance(response, SyncResponse):
             continue
         since = response.next_batch
-        for room_id, info in response.rooms.invite.items():
+        for room_id in response.rooms.invite:
             await client.join(room_id)
         for room_id, joined in response.rooms.join.items():
             for event in joined.timeline.events:
@@ -103,7 +103,7 @@ async def _measure(synapse: SynapseServer, runs: int, folder: Path) -> tuple[lis
     await db.dispose()
 
     stop = asyncio.Event()
-    echo: Callable[[], Awaitable[None]] = lambda: _echo(synapse.base_url, echo_id, echo_token, stop)  # noqa: E731
+    echo: Callable[[], Awaitable[None]] = lambda: _echo(synapse.base_url, echo_id, echo_token, stop)
     echo_task = asyncio.create_task(echo())
     echo_room = await in_room_with(echo_id)
     baseline = await _latencies(member, echo_room, echo_id, "ping", runs)

@@ -11,11 +11,12 @@ command of a burst is lost.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from nio import (
     AsyncClient,
@@ -47,11 +48,31 @@ from adapters.matrix.translate import (
     strip_reply_fallback,
 )
 from bot.config import MatrixSettings
-from bot.incoming import Incoming, MessageReceived, MessageRef, QuotedMessage, ReactionAdded, ReactionRemoved, RoomRef
+from bot.incoming import (
+    Incoming,
+    MessageReceived,
+    MessageRef,
+    QuotedMessage,
+    ReactionAdded,
+    ReactionRemoved,
+    RoomRef,
+)
 from bot.richtext import Document, document, paragraph
 from storage.repositories.adapter_state import SqlAdapterState
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class MatrixRequestFailed(Exception):
+    """The homeserver answered a request with an error."""
+
+
+def _expect(response: object, kind: type[T], what: str) -> T:
+    """``response`` if it is the success type, else a clear error."""
+    if not isinstance(response, kind):
+        raise MatrixRequestFailed(f"Matrix: {what} failed: {response}")
+    return response
 
 SYNC_TIMEOUT_MS = 30_000
 BACKFILL_PAGE = 100
@@ -95,9 +116,8 @@ class MatrixAdapter:
         self._token = await self._state.get(_TOKEN_KEY)
         if self._token is None:
             # First start: skip history; only invites waiting now are looked at.
-            first = await self.client.sync(timeout=0, sync_filter=FIRST_SYNC_FILTER, full_state=True)
-            if not isinstance(first, SyncResponse):
-                raise RuntimeError(f"Matrix: first sync failed: {first}")
+            first = _expect(await self.client.sync(timeout=0, sync_filter=FIRST_SYNC_FILTER, full_state=True),
+                            SyncResponse, "the first sync")
             await self._on_invites(first)
             await self._save_position(first.next_batch)
 
@@ -155,10 +175,9 @@ class MatrixAdapter:
                         caption: Document) -> MessageRef:
         """Upload a file and post it after its caption."""
         await self.send(room, caption)
-        upload, _ = await self.client.upload(lambda *_: content, content_type=mimetype, filename=filename,
+        upload, _ = await self.client.upload(io.BytesIO(content), content_type=mimetype, filename=filename,
                                              filesize=len(content))
-        if not isinstance(upload, UploadResponse):
-            raise RuntimeError(f"Matrix: upload of {filename} failed: {upload}")
+        upload = _expect(upload, UploadResponse, f"uploading {filename}")
         file_content = {"msgtype": "m.file", "body": filename, "url": upload.content_uri,
                         "info": {"mimetype": mimetype, "size": len(content)}}
         return await self._send_content(room.room_id, file_content)
@@ -276,9 +295,8 @@ class MatrixAdapter:
             saved = json.loads(stored)
             self.client.restore_login(self.user_id, saved["device_id"], saved["access_token"])
         else:
-            response = await self.client.login(self.settings.password or "", device_name="Kenniscafé bot")
-            if not isinstance(response, LoginResponse):
-                raise RuntimeError(f"Matrix login failed: {response}")
+            response = _expect(await self.client.login(self.settings.password or "", device_name="Kenniscafé bot"),
+                               LoginResponse, "logging in")
             # Kept so a restart reuses this device instead of creating another.
             await self._state.set(_LOGIN_KEY, json.dumps(
                 {"device_id": response.device_id, "access_token": response.access_token}))
@@ -306,9 +324,8 @@ class MatrixAdapter:
 
     async def _send_content(self, room_id: str, content: dict[str, Any]) -> MessageRef:
         response = await self.client.room_send(room_id, "m.room.message", content, ignore_unverified_devices=True)
-        if not isinstance(response, RoomSendResponse):
-            raise RuntimeError(f"Matrix: sending to {room_id} failed: {response}")
-        return message_ref(room_id, response.event_id)
+        sent = _expect(response, RoomSendResponse, f"sending to {room_id}")
+        return message_ref(room_id, sent.event_id)
 
     async def _direct_room(self, user_id: str) -> str | None:
         key = f"matrix:dm:{user_id}"

@@ -8,7 +8,18 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
-from bot.richtext import Bold, BulletList, Code, Document, Inline, Link, Mention, Paragraph, Text, render_plain
+from bot.richtext import (
+    Bold,
+    BulletList,
+    Code,
+    Document,
+    Inline,
+    Link,
+    Mention,
+    Paragraph,
+    Text,
+    render_plain,
+)
 
 HTML_FORMAT = "org.matrix.custom.html"
 _SAFE_SCHEMES = ("http://", "https://", "mailto:")

@@ -132,7 +132,7 @@ async def test_commands_reactions_threads_and_saves(synapse: Any, tmp_path: Path
                         relates_to={"m.in_reply_to": {"event_id": tip}})
         await anna.wait_for(from_bot(bot_id, "Saved #2 “Tip: neem een thermoskan mee” · #tips"))
         await anna.send(room, "!kc show #2")
-        (shown,) = await anna.wait_for(from_bot(bot_id, "#2 Tip: neem een thermoskan mee — by piet"))
+        await anna.wait_for(from_bot(bot_id, "#2 Tip: neem een thermoskan mee — by piet"))
 
         # Coffee tables: announce, join by command and by ✅, leave by removing it.
         await anna.send(room, "!kc event new Koffietafel | 2030-01-11 09:30 | Winkwaves | 2")
@@ -216,5 +216,85 @@ async def test_a_reminder_dm_reaches_the_member(synapse: Any, tmp_path: Path) ->
         clock.current = datetime(2030, 1, 11, 8, 30, tzinfo=UTC) - timedelta(hours=24)
         assert await core.send_due_reminders() == 1
         dms = await anna.wait_for(from_bot(bot_account.user_id, "Reminder: E1 Koffietafel starts in 24 h"), count=2)
+        await anna.send(room, "!kc ics E1")
+        (calendar,) = await anna.wait_for(lambda s: s.get("content", {}).get("msgtype") == "m.file")
     rooms = {room_id for room_id, source in anna.seen if source in dms}
     assert room in rooms and len(rooms) == 2  # the announcement room and a direct room
+    assert calendar["content"]["body"] == "E1.ics"
+    assert calendar["content"]["url"].startswith("mxc://")
+
+
+async def test_invites_from_elsewhere_get_a_polite_line_and_a_leave(synapse: Any, tmp_path: Path) -> None:
+    bot_account, anna_account = register(synapse, "kcbot"), register(synapse, "anna")
+    settings_allow = ["@someone:example.org"]  # not anna, not her server
+    db = Database(sqlite_url_for_path(tmp_path / "inv.db"))
+    runner = signup_runner(db)
+    settings = Settings.model_validate({
+        "bot": {"database": db.url}, "communities": [{"name": "K", "managers": [], "rooms": ["*"]}],
+        "matrix": {"enabled": True, "homeserver": synapse.base_url, "user_id": bot_account.user_id,
+                   "password": PASSWORD, "allowed_inviters": settings_allow},
+    })
+    core = await build_bot(settings, db, SystemClock(), runner)
+    adapter = MatrixAdapter(settings.matrix, core.handle, SqlAdapterState(db, SystemClock()))
+    await adapter.start()
+    core.attach(adapter)
+    task = asyncio.create_task(adapter.run())
+    async with member(synapse, anna_account) as anna:
+        room = await anna.create_room(invite=[bot_account.user_id])
+        await anna.wait_for(from_bot(bot_account.user_id, "I only join rooms when invited by"))
+        await anna.wait_for(lambda s: s.get("state_key") == bot_account.user_id
+                            and s.get("content", {}).get("membership") == "leave")
+        await anna.send(room, "!kc help")
+        await anna.settle(1.5)
+        assert not any(from_bot(bot_account.user_id, "Commands")(s) for _, s in anna.seen)
+    await adapter.stop()
+    await task
+    await adapter.close()
+    await runner.close()
+    await db.dispose()
+
+
+async def test_a_restart_reuses_its_device(synapse: Any, tmp_path: Path) -> None:
+    bot_account = register(synapse, "kcbot")
+    db = tmp_path / "device.db"
+    devices = []
+    for _ in range(2):
+        async with matrix_bot(synapse, db, bot_account, []) as (_, adapter):
+            devices.append(adapter.client.device_id)
+            listed = await adapter.client.devices()
+    assert devices[0] == devices[1]
+    # The registration's own device plus the bot's one login: no new device per start.
+    assert len(listed.devices) == 2
+
+
+async def test_kenniscafe_run_serves_matrix_and_stops_cleanly_on_sigterm(synapse: Any, tmp_path: Path) -> None:
+    import os
+    import signal
+    import sys
+
+    bot_account, anna_account = register(synapse, "kcbot"), register(synapse, "anna")
+    (tmp_path / "bot.toml").write_text(
+        '[bot]\ndatabase = "sqlite+aiosqlite:///run.db"\n'
+        '[[communities]]\nname = "Kenniscafé"\nmanagers = []\nrooms = ["*"]\n'
+        f'[matrix]\nenabled = true\nhomeserver = "{synapse.base_url}"\nuser_id = "{bot_account.user_id}"\n'
+        f'allowed_inviters = ["{synapse.server_name}"]\n'
+    )
+    root = Path(__file__).resolve().parents[3]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "adapters.cli", "run", cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(root), "KENNISCAFE_MATRIX_PASSWORD": PASSWORD},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with member(synapse, anna_account) as anna:
+            room = await room_with_bot(anna, bot_account.user_id)
+            await anna.send(room, "!kc help")
+            await anna.wait_for(from_bot(bot_account.user_id, "Commands (type `!kc` before each"))
+        began = asyncio.get_running_loop().time()
+        process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(process.communicate(), 10)
+        assert process.returncode == 0, err.decode()
+        assert asyncio.get_running_loop().time() - began < 5  # the 30 s long-poll was cancelled, not waited out
+    finally:
+        if process.returncode is None:
+            process.kill()
