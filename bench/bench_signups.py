@@ -46,6 +46,12 @@ class CountingMessenger:
     async def send_direct(self, user_id: str, doc: Document) -> MessageRef | None:
         return None
 
+    async def send_private(self, room: RoomRef, user_id: str, doc: Document) -> None:
+        await self.send_direct(user_id, doc)
+
+    async def update(self, ref: MessageRef, doc: Document) -> None:
+        pass
+
     async def send_file(self, room: RoomRef, filename: str, content: bytes, mimetype: str,
                         caption: Document) -> MessageRef:
         return await self.send(room, caption)

@@ -17,6 +17,7 @@ from bot.commands.args import ArgError
 from bot.commands.registry import Context, Registry, Response
 from bot.domain import CommunityInfo
 from bot.incoming import (
+    Actor,
     ButtonPressed,
     Incoming,
     MessageReceived,
@@ -218,7 +219,7 @@ class Bot:
         if anchor is not None and anchor.event_number is not None and emoji == JOIN_EMOJI:
             sign = self.events.sign_up if added else self.events.sign_off
             response = await sign(community, member, anchor.event_number, now, self.prefix)
-            await self._answer_privately(member.id, response)
+            await self._answer_privately(event.target.room, event.sender, response)
         elif anchor is not None and anchor.post_id is not None:
             await self.archive.react(anchor.post_id, member, emoji, added, now)
         elif isinstance(event, ReactionAdded) and emoji == BOOKMARK and event.target_message is not None:
@@ -233,12 +234,19 @@ class Bot:
         member = await self.repos.directory.ensure_member(community.id, pressed.sender)
         sign = self.events.sign_up if pressed.action == "join" else self.events.sign_off
         response = await sign(community, member, number, self.clock.now(), self.prefix)
-        await self._answer_privately(member.id, response)
+        await self._answer_privately(pressed.message.room, pressed.sender, response)
+        # The announcement shows the seats left: refresh it where it was pressed.
+        details = await self.repos.events.get_event(community.id, number)
+        messenger = self.messengers.get(pressed.message.room.platform)
+        if details is not None and messenger is not None:
+            await messenger.update(pressed.message, self.events.announcement(community, details.info, self.prefix))
 
-    async def _answer_privately(self, member_id: int, response: Response) -> None:
-        """Reactions and buttons are answered by DM: the room stays quiet."""
-        if response.doc is not None:
-            await self.send_direct(member_id, response.doc)
+    async def _answer_privately(self, room: RoomRef, who: Actor, response: Response) -> None:
+        """Reactions and buttons are answered privately (ephemeral where the
+        platform has it, else by DM): the room stays quiet."""
+        messenger = self.messengers.get(room.platform)
+        if response.doc is not None and messenger is not None:
+            await messenger.send_private(room, who.user_id, response.doc)
         for notice in response.notices:
             await self.send_direct(notice.member_id, notice.doc)
 

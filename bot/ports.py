@@ -64,6 +64,16 @@ class Messenger(Protocol):
         """Share a file in ``room`` with a caption."""
         ...
 
+    async def send_private(self, room: RoomRef, user_id: str, doc: Document) -> None:
+        """A reply only ``user_id`` sees: in the room where the platform can
+        (Slack's ephemeral messages), else as a direct message."""
+        ...
+
+    async def update(self, ref: MessageRef, doc: Document) -> None:
+        """Replace the content of a message the bot sent, where the platform
+        allows it quietly (Slack); elsewhere nothing happens."""
+        ...
+
 
 class Directory(Protocol):
     """Communities, rooms, members and their identities."""

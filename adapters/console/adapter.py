@@ -73,6 +73,13 @@ class ConsoleAdapter:
         """Print a private message, naming its recipient."""
         return self._print(f"{BOT_NAME} → {user_id} (DM)", render_plain(doc), author=BOT_NAME)
 
+    async def send_private(self, room: RoomRef, user_id: str, doc: Document) -> None:
+        """The console has no private corner in the room: print it as a DM."""
+        await self.send_direct(user_id, doc)
+
+    async def update(self, ref: MessageRef, doc: Document) -> None:
+        """Printed lines stay as they are; the console has no buttons to press anyway."""
+
     async def send_file(
         self, room: RoomRef, filename: str, content: bytes, mimetype: str, caption: Document
     ) -> MessageRef:

@@ -171,6 +171,13 @@ class MatrixAdapter:
             return None
         return await self._send_content(room_id, message_content(doc))
 
+    async def send_private(self, room: RoomRef, user_id: str, doc: Document) -> None:
+        """Matrix has no ephemeral messages: a DM."""
+        await self.send_direct(user_id, doc)
+
+    async def update(self, ref: MessageRef, doc: Document) -> None:
+        """Not done on Matrix: an edit notifies the room again; `event E3` shows the seats."""
+
     async def send_file(self, room: RoomRef, filename: str, content: bytes, mimetype: str,
                         caption: Document) -> MessageRef:
         """Upload a file and post it after its caption."""

@@ -258,22 +258,30 @@ class EventsService:
             NewEvent(ctx.community.id, title, when, where, capacity, ctx.member.id, ctx.now, follow_up_of)
         )
         lang = ctx.language
-        seats = say_text(lang, "event.seats", n=capacity) if capacity else say_text(lang, "event.unlimited")
+        extra = (say(lang, "event.follow_up_told", n=len(interested)),) if interested else ()
         join = Code(f"{ctx.prefix} join E{info.number}")
-        when_text = self._when_text(ctx.community, when)
-        announcement: list[Sequence[Inline] | Buttons] = [
-            say(lang, "event.announce", ref=event_ref(info.number), title=title, when=when_text, where=where,
-                seats=seats, join=join),
-            Buttons((Button("Join", "join", str(info.number)), Button("Leave", "leave", str(info.number)))),
-        ]
-        if interested:
-            announcement.insert(1, say(lang, "event.follow_up_told", n=len(interested)))
-        notice = document(say(lang, "event.follow_up", title=title, ref=event_ref(info.number), when=when_text,
-                              where=where, join=join))
+        notice = document(say(lang, "event.follow_up", title=title, ref=event_ref(info.number),
+                              when=self._when_text(ctx.community, when), where=where, join=join))
         return Response(
-            document(*announcement), anchor=Anchor(event_id=info.id),
+            self.announcement(ctx.community, info, ctx.prefix, extra=extra), anchor=Anchor(event_id=info.id),
             notices=tuple(DirectNotice(m, notice) for m in interested),
         )
+
+    def announcement(self, community: CommunityInfo, info: EventInfo, prefix: str, *,
+                     extra: Sequence[Sequence[Inline]] = ()) -> Document:
+        """The announcement of a coffee table, with its Join/Leave buttons. A
+        fresh table shows its size; later versions (after sign-ups on Slack)
+        show the seats left."""
+        lang = community.language
+        if info.going == 0 and info.waitlisted == 0 and info.status == EventStatus.OPEN:
+            seats = say_text(lang, "event.seats", n=info.capacity) if info.capacity else say_text(lang, "event.unlimited")
+        else:
+            seats = self.seats_text(lang, info)
+        line = say(lang, "event.announce", ref=event_ref(info.number), title=info.title,
+                   when=self._when_text(community, info.starts_at), where=info.location, seats=seats,
+                   join=Code(f"{prefix} join E{info.number}"))
+        buttons = Buttons((Button("Join", "join", str(info.number)), Button("Leave", "leave", str(info.number))))
+        return document(line, *extra, buttons)
 
     async def _status(self, ctx: Context, number: int, status: str) -> Response:
         result = await self.events.set_status(ctx.community.id, number, status, None, ctx.now)

@@ -36,6 +36,12 @@ class PrintingMessenger:
         print(json.dumps({"to": f"dm:{user_id}", "text": render_plain(doc)}), flush=True)
         return MessageRef(RoomRef("console", user_id), "x")
 
+    async def send_private(self, room: RoomRef, user_id: str, doc: Document) -> None:
+        await self.send_direct(user_id, doc)
+
+    async def update(self, ref: MessageRef, doc: Document) -> None:
+        pass
+
     async def send_file(self, room: RoomRef, filename: str, content: bytes, mimetype: str,
                         caption: Document) -> MessageRef:
         return await self.send(room, caption)
