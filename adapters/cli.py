@@ -32,10 +32,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from adapters.runtime import run_console, run_platforms
 
     settings = _settings(args.config)
-    if settings.slack.enabled:
-        print("The Slack adapter is not available in this version yet; disable [slack] to run.", file=sys.stderr)
-        return 2
-    asyncio.run(run_platforms(settings) if settings.matrix.enabled else run_console(settings))
+    on_chat = settings.matrix.enabled or settings.slack.enabled
+    asyncio.run(run_platforms(settings) if on_chat else run_console(settings))
     return 0
 
 

@@ -11,7 +11,7 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
@@ -132,11 +132,12 @@ async def run_console(settings: Settings, *, user: str | None = None,
 async def run_platforms(settings: Settings) -> None:
     """The bot on the enabled chat platforms until SIGINT/SIGTERM."""
     from adapters.matrix.adapter import MatrixAdapter
+    from adapters.slack.adapter import SlackAdapter
 
     db = Database(settings.bot.database)
     runner = signup_runner(db)
     clock = SystemClock()
-    adapters: list[MatrixAdapter] = []
+    adapters: list[MatrixAdapter | SlackAdapter] = []
     try:
         bot = await build_bot(settings, db, clock, runner)
         if settings.matrix.enabled:
@@ -144,6 +145,11 @@ async def run_platforms(settings: Settings) -> None:
             await matrix.start()
             bot.attach(matrix)
             adapters.append(matrix)
+        if settings.slack.enabled:
+            slack = SlackAdapter(settings.slack, bot.handle, community_settings(bot), clock)
+            await slack.start()
+            bot.attach(slack)
+            adapters.append(slack)
         scheduler = JobScheduler(bot, bot.communities)
         scheduler.start()
         try:
@@ -157,6 +163,17 @@ async def run_platforms(settings: Settings) -> None:
             await adapter.close()
         await runner.close()
         await db.dispose()
+
+
+def community_settings(bot: Bot) -> Callable[[RoomRef], tuple[str, str] | None]:
+    """Time zone and language of a room's community, for adapters that
+    check input before the core sees it (Slack's modal)."""
+
+    def lookup(room: RoomRef) -> tuple[str, str] | None:
+        community = bot.rooms.community_for(room)
+        return (community.timezone, community.language) if community else None
+
+    return lookup
 
 
 async def _run_all(adapters: list[Any]) -> None:
