@@ -46,11 +46,12 @@ from adapters.matrix.translate import (
     relations,
     reply_relation,
     strip_reply_fallback,
+    text_message,
 )
 from bot.config import MatrixSettings
 from bot.incoming import (
+    Actor,
     Incoming,
-    MessageReceived,
     MessageRef,
     QuotedMessage,
     ReactionAdded,
@@ -234,20 +235,11 @@ class MatrixAdapter:
             await self._on_redaction(room_id, event)
 
     async def _on_message(self, room_id: str, event: RoomMessageText) -> None:
-        content = event.source.get("content", {})
-        related = relations(content)
+        related = relations(event.source.get("content", {}))
         if related.thread_root:
             self._threads[event.event_id] = related.thread_root
         reply_to = await self._quoted(room_id, related.reply_to) if related.reply_to else None
-        text = strip_reply_fallback(event.body) if related.reply_to else event.body
-        await self._handle(MessageReceived(
-            sender=self._actor(room_id, event.sender),
-            ref=message_ref(room_id, event.event_id),
-            text=text,
-            event_id=event.event_id,
-            reply_to=reply_to,
-            thread_root=message_ref(room_id, related.thread_root) if related.thread_root else None,
-        ))
+        await self._handle(text_message(room_id, event.source, self._display_name(room_id, event.sender), reply_to))
 
     async def _on_reaction(self, room_id: str, event: ReactionEvent) -> None:
         # Remembered so that its redaction, which carries no content, can be undone.
@@ -324,10 +316,13 @@ class MatrixAdapter:
         return QuotedMessage(message_ref(room_id, event_id), self._actor(room_id, event.sender),
                              strip_reply_fallback(body) if has_reply else body)
 
-    def _actor(self, room_id: str, user_id: str) -> Any:
+    def _display_name(self, room_id: str, user_id: str) -> str | None:
         room = self.client.rooms.get(room_id)
         name = room.user_name(user_id) if room is not None else None
-        return actor(user_id, name)
+        return str(name) if name else None
+
+    def _actor(self, room_id: str, user_id: str) -> Actor:
+        return actor(user_id, self._display_name(room_id, user_id))
 
     async def _send_content(self, room_id: str, content: dict[str, Any]) -> MessageRef:
         response = await self.client.room_send(room_id, "m.room.message", content, ignore_unverified_devices=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.incoming import Actor, MessageRef, RoomRef
+from bot.incoming import Actor, MessageReceived, MessageRef, QuotedMessage, RoomRef
 
 PLATFORM = "matrix"
 
@@ -74,6 +74,24 @@ def reply_relation(reply_to: str, thread_root: str | None) -> dict[str, Any]:
         return {"m.in_reply_to": {"event_id": reply_to}}
     return {"rel_type": "m.thread", "event_id": thread_root, "is_falling_back": True,
             "m.in_reply_to": {"event_id": reply_to}}
+
+
+def text_message(room_id: str, source: dict[str, Any], sender_name: str | None,
+                 reply_to: QuotedMessage | None = None) -> MessageReceived:
+    """An ``m.room.message`` event (its JSON source) as a neutral message. A
+    reply's quoted fallback lines are dropped; ``reply_to`` is the message it
+    answers, which the adapter fetched."""
+    content = source.get("content", {})
+    related = relations(content)
+    body = str(content.get("body", ""))
+    return MessageReceived(
+        sender=actor(str(source["sender"]), sender_name),
+        ref=message_ref(room_id, str(source["event_id"])),
+        text=strip_reply_fallback(body) if related.reply_to else body,
+        event_id=str(source["event_id"]),
+        reply_to=reply_to,
+        thread_root=message_ref(room_id, related.thread_root) if related.thread_root else None,
+    )
 
 
 def inviter_allowed(inviter: str, allowed: list[str]) -> bool:

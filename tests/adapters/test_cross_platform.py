@@ -1,0 +1,97 @@
+"""One community on Matrix and Slack at once: a coffee table's seats and
+waitlist are shared, whatever platform each member signs up from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from adapters.matrix.translate import text_message
+from adapters.runtime import build_bot
+from adapters.slack.translate import slash_command
+from bot.config import Settings
+from bot.incoming import MessageRef, RoomRef
+from bot.richtext import Document, render_plain
+from storage.engine import Database, sqlite_url_for_path
+from storage.signup_writer import signup_runner
+from tests.conftest import FakeClock
+
+MATRIX_ROOM, SLACK_CHANNEL = "!koffie:example.org", "C0KOFFIE01"
+
+
+class RecordingMessenger:
+    """What one platform's users would see."""
+
+    def __init__(self, platform: str) -> None:
+        self.platform = platform
+        self.sent: list[tuple[str, str]] = []  # (where, plain text)
+
+    async def send(self, room: RoomRef, doc: Document, *, in_reply_to: MessageRef | None = None) -> MessageRef:
+        self.sent.append((room.room_id, render_plain(doc)))
+        return MessageRef(room, f"{self.platform}-{len(self.sent)}")
+
+    async def send_direct(self, user_id: str, doc: Document) -> MessageRef | None:
+        self.sent.append((f"dm:{user_id}", render_plain(doc)))
+        return MessageRef(RoomRef(self.platform, user_id), f"dm-{len(self.sent)}")
+
+    async def send_private(self, room: RoomRef, user_id: str, doc: Document) -> None:
+        self.sent.append((f"private:{user_id}", render_plain(doc)))
+
+    async def update(self, ref: MessageRef, doc: Document) -> None:
+        self.sent.append((f"update:{ref.message_id}", render_plain(doc)))
+
+    async def send_file(self, room: RoomRef, filename: str, content: bytes, mimetype: str,
+                        caption: Document) -> MessageRef:
+        return await self.send(room, caption)
+
+    def texts(self) -> list[str]:
+        return [text for _, text in self.sent]
+
+
+def matrix_says(sender: str, text: str, n: int) -> object:
+    source = {"type": "m.room.message", "sender": sender, "event_id": f"$ev{n}",
+              "content": {"msgtype": "m.text", "body": text}}
+    return text_message(MATRIX_ROOM, source, sender_name=sender.split(":")[0].lstrip("@"))
+
+
+SLACK_NAMES = {"U0PIET0001": "piet", "U0SANNE001": "sanne"}
+
+
+def slack_says(user: str, text: str, n: int) -> object:
+    return slash_command({"text": text, "user_id": user, "user_name": SLACK_NAMES[user], "channel_id": SLACK_CHANNEL,
+                          "trigger_id": f"trigger{n}"})
+
+
+async def test_seats_and_waitlist_are_shared_across_platforms(tmp_path: Path) -> None:
+    settings = Settings.model_validate({
+        "bot": {"database": sqlite_url_for_path(tmp_path / "both.db")},
+        "communities": [{"name": "Kenniscafé", "managers": ["@rene:example.org"],
+                         "rooms": [MATRIX_ROOM, SLACK_CHANNEL]}],
+    })
+    db = Database(settings.bot.database)
+    runner = signup_runner(db)
+    bot = await build_bot(settings, db, FakeClock(), runner)
+    matrix, slack = RecordingMessenger("matrix"), RecordingMessenger("slack")
+    bot.attach(matrix)
+    bot.attach(slack)
+    try:
+        await bot.handle(matrix_says("@rene:example.org", "!kc event new Koffietafel | 2026-12-11 09:30 | Utrecht | 1", 1))
+        await bot.handle(matrix_says("@anna:example.org", "!kc join E1", 2))
+        await bot.handle(slack_says("U0PIET0001", "join E1", 3))
+        await bot.handle(slack_says("U0SANNE001", "aanmelden E1", 4))
+        assert "You're in for E1 (1/1)." in matrix.texts()[-1]
+        assert slack.texts()[-2:] == [
+            "E1 is full; you're number 1 on the waitlist. I'll tell you when a seat frees up.",
+            "E1 is full; you're number 2 on the waitlist. I'll tell you when a seat frees up.",
+        ]
+        await bot.handle(matrix_says("@anna:example.org", "!kc leave E1", 5))
+        assert ("dm:U0PIET0001", "A seat opened up: you're in for E1 Koffietafel — Fri 11 Dec 09:30, Utrecht (1/1).") \
+            in slack.sent
+        await bot.handle(slack_says("U0PIET0001", "event E1", 6))
+        assert "Going (1/1): piet" in slack.texts()[-1]
+        assert "Waitlist: 1. sanne" in slack.texts()[-1]
+        await bot.handle(slack_says("U0SANNE001", "leave E1", 7))
+        await bot.handle(matrix_says("@anna:example.org", "!kc event E1", 8))
+        assert "Going (1/1): piet" in matrix.texts()[-1] and "Waitlist" not in matrix.texts()[-1]
+    finally:
+        await runner.close()
+        await db.dispose()
