@@ -65,13 +65,14 @@ class SlackAdapter:
             retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)],
         )
         http = settings.mode == "http"
-        self.app = AsyncApp(token=settings.bot_token, client=self.client, signing_secret=settings.signing_secret,
+        self.app = AsyncApp(client=self.client, signing_secret=settings.signing_secret,
                             request_verification_enabled=http)
         self._socket: AsyncSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
         self._names: dict[str, str] = {}
         self._threads: dict[str, str] = {}  # message ts → thread ts, to answer in the thread
         self._stopping = asyncio.Event()
+        self._work: set[asyncio.Task[None]] = set()
         self._register()
 
     # -- lifecycle ---------------------------------------------------------
@@ -93,12 +94,13 @@ class SlackAdapter:
         await self._stopping.wait()
 
     async def stop(self) -> None:
-        """Stop taking requests."""
+        """Stop taking requests; let the work already acknowledged finish."""
         self._stopping.set()
         if self._socket is not None:
             await self._socket.close_async()
         if self._runner is not None:
             await self._runner.cleanup()
+        await asyncio.gather(*self._work, return_exceptions=True)
 
     async def close(self) -> None:
         """Nothing more to release (the Web API client has no open session)."""
@@ -142,19 +144,34 @@ class SlackAdapter:
         self.app.event("reaction_added")(self._on_reaction)
         self.app.event("reaction_removed")(self._on_reaction)
 
+    def _after_ack(self, work: Awaitable[None]) -> None:
+        """Run ``work`` once the listener returned: bolt only sends the ack
+        when the listener is done, and Slack allows 3 seconds for it."""
+        task = asyncio.ensure_future(work)
+        self._work.add(task)
+        task.add_done_callback(self._work.discard)
+
     async def _on_command(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
         if str(body.get("text", "")).strip().lower() in _MODAL_TEXTS:
-            await self.client.views_open(trigger_id=body["trigger_id"], view=event_form_view(body["channel_id"]))
-            return
-        command = slash_command(body)
-        await self._handle(await self._named(command))
+            # trigger_id expires in 3 s: open the modal right away.
+            self._after_ack(self._open_form(body))
+        else:
+            self._after_ack(self._deliver(slash_command(body)))
+
+    async def _open_form(self, body: dict[str, Any]) -> None:
+        await self.client.views_open(trigger_id=body["trigger_id"], view=event_form_view(body["channel_id"]))
+
+    async def _deliver(self, event: Incoming) -> None:
+        if isinstance(event, MessageReceived):
+            event = await self._named(event)
+        await self._handle(event)
 
     async def _on_action(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
         pressed = button_action(body)
         if pressed is not None:
-            await self._handle(pressed)
+            self._after_ack(self._deliver(pressed))
 
     async def _on_view(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         form = read_submission(view)
@@ -166,7 +183,7 @@ class SlackAdapter:
             return
         await ack()
         user = body.get("user", {})
-        await self._handle(await self._named(MessageReceived(
+        self._after_ack(self._deliver(MessageReceived(
             sender=actor(str(user.get("id")), user.get("name")),
             ref=MessageRef(room(form.channel), f"view:{view.get('id', '')}"),
             text=form.command_text(),
@@ -179,12 +196,12 @@ class SlackAdapter:
             return
         if message.thread_root is not None:
             self._threads[message.ref.message_id] = message.thread_root.message_id
-        await self._handle(await self._named(message))
+        self._after_ack(self._deliver(message))
 
     async def _on_reaction(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         reaction = reaction_event(event, body.get("event_id"))
         if reaction is not None:
-            await self._handle(reaction)
+            self._after_ack(self._deliver(reaction))
 
     async def _named(self, message: MessageReceived) -> MessageReceived:
         """The message with its sender's display name (looked up once per user)."""

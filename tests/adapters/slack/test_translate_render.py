@@ -6,7 +6,13 @@ from datetime import UTC, datetime
 
 from adapters.slack.modal import EventFormInput, field_errors
 from adapters.slack.render import message_args, render_blocks
-from adapters.slack.translate import button_action, emoji_of, message_event, reaction_event, slash_command
+from adapters.slack.translate import (
+    button_action,
+    emoji_of,
+    message_event,
+    reaction_event,
+    slash_command,
+)
 from bot.incoming import ReactionAdded, ReactionRemoved
 from bot.richtext import Bold, Button, Buttons, Text, document, paragraph
 

@@ -1,0 +1,179 @@
+"""The real bolt app, through our adapter, against the local fake Slack."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import urllib.parse
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from adapters.runtime import build_bot, community_settings
+from adapters.slack.adapter import HTTP_PATH, SlackAdapter
+from bot.app import Bot
+from bot.config import Settings
+from storage.engine import Database, sqlite_url_for_path
+from storage.signup_writer import signup_runner
+from tests.adapters.matrix.synapse_server import free_port
+from tests.adapters.slack.fake_slack import (
+    FakeSlack,
+    block_action,
+    message_event,
+    reaction_event,
+    sign,
+    slash_command,
+    view_submission,
+)
+from tests.conftest import FakeClock
+
+ORGANIZER, MEMBER, OTHER, CHANNEL = "U0ORGANIZ1", "U0MEMBER01", "U0OTHER001", "C0KOFFIE01"
+SECRET = "signing-secret"
+
+
+@asynccontextmanager
+async def slack_bot(fake: FakeSlack, db_path: Path, *, mode: str = "socket",
+                    port: int = 0) -> AsyncIterator[tuple[Bot, SlackAdapter]]:
+    settings = Settings.model_validate({
+        "bot": {"database": sqlite_url_for_path(db_path)},
+        "communities": [{"name": "Kenniscafé", "managers": [ORGANIZER], "rooms": ["*"]}],
+        "slack": {"enabled": True, "mode": mode, "bot_token": "xoxb-test", "app_token": "xapp-test",
+                  "signing_secret": SECRET, "api_url": fake.api_url, "http_port": port or 3000},
+    })
+    db = Database(settings.bot.database)
+    runner = signup_runner(db)
+    clock = FakeClock()
+    bot = await build_bot(settings, db, clock, runner)
+    adapter = SlackAdapter(settings.slack, bot.handle, community_settings(bot), clock, http_host="127.0.0.1")
+    bot.attach(adapter)
+    await adapter.start()
+    try:
+        yield bot, adapter
+    finally:
+        await adapter.stop()
+        await runner.close()
+        await db.dispose()
+
+
+def posted_text(call: Any) -> str:
+    """The plain fallback text of a message the bot posted."""
+    return str(call.args.get("text", ""))
+
+
+async def test_slash_command_buttons_reaction_and_modal(fake: FakeSlack, tmp_path: Path) -> None:
+    async with slack_bot(fake, tmp_path / "s.db"):
+        await fake.wait_connected()
+        envelope = await fake.push("slash_commands", slash_command(
+            "event new Koffietafel | 2026-12-11 09:30 | Winkwaves | 2", ORGANIZER, CHANNEL))
+        _, ack_seconds = await fake.wait_for_ack(envelope)
+        assert ack_seconds < 3
+        announcement = await fake.wait_for_call("chat.postMessage", lambda c: "E1 Koffietafel" in posted_text(c))
+        assert "2 seats" in posted_text(announcement)
+        actions = next(b for b in announcement.args["blocks"] if b["type"] == "actions")
+        assert [e["action_id"] for e in actions["elements"]] == ["kc_join", "kc_leave"]
+        ts = _ts_of(fake)
+
+        # Join by button: an ephemeral answer to the presser, and the seat count updated in place.
+        pressed = await fake.push("interactive", block_action("kc_join", "1", MEMBER, CHANNEL, ts))
+        await fake.wait_for_ack(pressed)
+        ephemeral = await fake.wait_for_call("chat.postEphemeral")
+        assert ephemeral.args["user"] == MEMBER and "You're in for E1 (1/2)." in ephemeral.args["text"]
+        updated = await fake.wait_for_call("chat.update")
+        assert updated.args["ts"] == ts and "1 of 2 seats left" in posted_text(updated)
+
+        # ✅ on the announcement signs up too.
+        await fake.push("events_api", reaction_event("reaction_added", "white_check_mark", OTHER, CHANNEL, ts))
+        second = await fake.wait_for_call("chat.postEphemeral", lambda c: c.args["user"] == OTHER)
+        assert "You're in for E1 (2/2)." in second.args["text"]
+
+        # The modal: `/kc` alone opens it; a past date comes back as a field error.
+        opened = await fake.push("slash_commands", slash_command("", ORGANIZER, CHANNEL))
+        await fake.wait_for_ack(opened)
+        view = (await fake.wait_for_call("views.open")).args["view"]
+        metadata = view["private_metadata"]
+        past = await fake.push("interactive", view_submission("kc_event_new", _form("2020-01-01"), ORGANIZER, metadata))
+        ack, _ = await fake.wait_for_ack(past)
+        assert ack["payload"]["response_action"] == "errors"
+        assert "is in the past" in ack["payload"]["errors"]["date"]
+        good = await fake.push("interactive", view_submission("kc_event_new", _form("2026-12-18"), ORGANIZER, metadata))
+        ack, _ = await fake.wait_for_ack(good)
+        assert "payload" not in ack or not ack["payload"]
+        await fake.wait_for_call("chat.postMessage", lambda c: "E2 Lunchtafel — Fri 18 Dec 12:00" in posted_text(c))
+
+
+def _ts_of(fake: FakeSlack) -> str:
+    for (channel, ts), message in fake.messages.items():
+        if channel == CHANNEL and "E1 Koffietafel" in json.dumps(message):
+            return ts
+    raise AssertionError("announcement not stored")
+
+
+def _form(date: str) -> dict[str, Any]:
+    return {
+        "title": {"value": {"type": "plain_text_input", "value": "Lunchtafel"}},
+        "date": {"value": {"type": "datepicker", "selected_date": date}},
+        "time": {"value": {"type": "timepicker", "selected_time": "12:00"}},
+        "place": {"value": {"type": "plain_text_input", "value": "Kantine"}},
+        "capacity": {"value": {"type": "plain_text_input", "value": "8"}},
+    }
+
+
+async def test_a_retried_event_is_handled_once(fake: FakeSlack, tmp_path: Path) -> None:
+    async with slack_bot(fake, tmp_path / "r.db"):
+        await fake.wait_connected()
+        event = message_event("!kc post Eenmalig | only once", MEMBER, CHANNEL, "1700000001.000100",
+                              event_id="Ev0RETRY01")
+        for attempt in range(3):
+            envelope = await fake.push("events_api", event, retry_attempt=attempt,
+                                       retry_reason="timeout" if attempt else "")
+            await fake.wait_for_ack(envelope)
+        await fake.wait_for_call("chat.postMessage", lambda c: "Saved #1" in posted_text(c))
+        await asyncio.sleep(0.5)
+    assert len([c for c in fake.calls_to("chat.postMessage") if "Saved #" in posted_text(c)]) == 1
+
+
+async def test_a_429_is_retried_after_retry_after_and_delivered_once(fake: FakeSlack, tmp_path: Path) -> None:
+    async with slack_bot(fake, tmp_path / "429.db"):
+        await fake.wait_connected()
+        fake.fail_next("chat.postMessage", times=1, retry_after=1)
+        began = time.monotonic()
+        await fake.push("slash_commands", slash_command("post Druk | veel verkeer", MEMBER, CHANNEL))
+        await fake.wait_for_call("chat.postMessage", lambda c: "Saved #1" in posted_text(c), timeout=10)
+        waited = time.monotonic() - began
+    assert len(fake.rejected) == 1
+    assert len([c for c in fake.calls_to("chat.postMessage") if "Saved #1" in posted_text(c)]) == 1
+    assert waited >= 1.0  # it waited as Retry-After said
+
+
+async def test_user_text_cannot_ping_the_channel(fake: FakeSlack, tmp_path: Path) -> None:
+    async with slack_bot(fake, tmp_path / "esc.db"):
+        await fake.wait_connected()
+        await fake.push("slash_commands", slash_command("post <!channel> hi | <@U0MEMBER01> <!here>", MEMBER, CHANNEL))
+        saved = await fake.wait_for_call("chat.postMessage", lambda c: "Saved #1" in posted_text(c))
+    blocks = json.dumps(saved.args["blocks"])
+    assert "&lt;!channel&gt; hi" in blocks
+    assert "<!channel>" not in blocks and "<!here>" not in blocks and "<@U0MEMBER01>" not in blocks
+    assert "<!channel>" not in saved.args["text"]
+
+
+async def test_http_mode_verifies_signatures(fake: FakeSlack, tmp_path: Path) -> None:
+    port = free_port()
+    async with slack_bot(fake, tmp_path / "http.db", mode="http", port=port):
+        url = f"http://127.0.0.1:{port}{HTTP_PATH}"
+        body = urllib.parse.urlencode(slash_command("post Via HTTP | signed", MEMBER, CHANNEL)).encode()
+        now = int(time.time())
+        async with aiohttp.ClientSession() as http:
+            headers = {"Content-Type": "application/x-www-form-urlencoded"}
+            async with http.post(url, data=body, headers={**headers, **sign(body, "wrong", now)}) as bad:
+                assert bad.status == 401
+            stale = now - 6 * 60
+            async with http.post(url, data=body, headers={**headers, **sign(body, SECRET, stale)}) as old:
+                assert old.status == 401
+            assert fake.calls_to("chat.postMessage") == []
+            async with http.post(url, data=body, headers={**headers, **sign(body, SECRET, now)}) as good:
+                assert good.status == 200
+        await fake.wait_for_call("chat.postMessage", lambda c: "Saved #1 “Via HTTP”" in posted_text(c))
