@@ -21,40 +21,14 @@ from bench.common import Result, cache_dir
 from bot.config import Settings
 from bot.incoming import Actor, MessageReceived, MessageRef, RoomRef
 from bot.ports import SystemClock
-from bot.richtext import Document
 from storage.engine import Database, sqlite_url_for_path
 from storage.models import Signup
 from storage.signup_writer import signup_runner
+from tests.fakes import RecordingMessenger
 
 ROOM = RoomRef("console", "console")
 CAPACITY = 20
 STAMP = "%Y-%m-%d %H:%M:%S.%f"
-
-
-class CountingMessenger:
-    """Takes the bot's replies and counts them."""
-
-    platform = "console"
-
-    def __init__(self) -> None:
-        self.replies = 0
-
-    async def send(self, room: RoomRef, doc: Document, *, in_reply_to: MessageRef | None = None) -> MessageRef:
-        self.replies += 1
-        return MessageRef(room, f"r{self.replies}")
-
-    async def send_direct(self, user_id: str, doc: Document) -> MessageRef | None:
-        return None
-
-    async def send_private(self, room: RoomRef, user_id: str, doc: Document) -> None:
-        await self.send_direct(user_id, doc)
-
-    async def update(self, ref: MessageRef, doc: Document) -> None:
-        pass
-
-    async def send_file(self, room: RoomRef, filename: str, content: bytes, mimetype: str,
-                        caption: Document) -> MessageRef:
-        return await self.send(room, caption)
 
 
 def _fresh(path: Path) -> None:
@@ -97,7 +71,7 @@ async def _ours(path: Path, members: int, events: int) -> float:
     db = Database(settings.bot.database)
     runner = signup_runner(db)
     bot = await build_bot(settings, db, SystemClock(), runner)
-    messenger = CountingMessenger()
+    messenger = RecordingMessenger("console")
     bot.attach(messenger)
     messages = [
         MessageReceived(Actor("console", f"u{m}", f"u{m}"), MessageRef(ROOM, f"m{m}-{e}"), f"!kc join E{e}")
@@ -112,7 +86,7 @@ async def _ours(path: Path, members: int, events: int) -> float:
 
         going = (await session.execute(select(func.count()).select_from(Signup).where(Signup.state == "going"))).scalar_one()
     await db.dispose()
-    assert messenger.replies == len(messages), (messenger.replies, len(messages))
+    assert len(messenger.sent) == len(messages), (len(messenger.sent), len(messages))
     assert going == events * min(CAPACITY, members), going
     return len(messages) / elapsed
 

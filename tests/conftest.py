@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
-from collections.abc import AsyncIterator
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from adapters.console.adapter import ConsoleAdapter
@@ -62,6 +67,40 @@ class Transcript:
             if line.startswith("[m"):
                 return line[1 : line.index("]")]
         raise AssertionError("nothing printed yet")
+
+
+POSTGRES_SERVER = os.environ.get("KENNISCAFE_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432")
+
+
+def _postgres_admin(statement: str) -> None:
+    """Run one statement on the server's ``postgres`` database. In a thread of
+    its own, so sync and async fixtures alike can use it."""
+    dsn = POSTGRES_SERVER.replace("postgresql+asyncpg", "postgresql")
+
+    async def run() -> None:
+        conn = await asyncpg.connect(f"{dsn}/postgres", timeout=3)
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, run()).result()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database on the local server, dropped afterwards;
+    the test is skipped, saying why, when no server answers (CI machines have one)."""
+    name = f"kenniscafe_test_{uuid.uuid4().hex[:12]}"
+    try:
+        _postgres_admin(f'CREATE DATABASE "{name}"')
+    except (TimeoutError, OSError, asyncpg.PostgresError) as problem:
+        pytest.skip(f"no PostgreSQL server at {POSTGRES_SERVER} ({problem}); CI machines have one")
+    try:
+        yield f"{POSTGRES_SERVER}/{name}"
+    finally:
+        _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

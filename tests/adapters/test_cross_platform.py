@@ -9,42 +9,12 @@ from adapters.matrix.translate import text_message
 from adapters.runtime import build_bot
 from adapters.slack.translate import slash_command
 from bot.config import Settings
-from bot.incoming import MessageRef, RoomRef
-from bot.richtext import Document, render_plain
 from storage.engine import Database, sqlite_url_for_path
 from storage.signup_writer import signup_runner
 from tests.conftest import FakeClock
+from tests.fakes import RecordingMessenger
 
 MATRIX_ROOM, SLACK_CHANNEL = "!koffie:example.org", "C0KOFFIE01"
-
-
-class RecordingMessenger:
-    """What one platform's users would see."""
-
-    def __init__(self, platform: str) -> None:
-        self.platform = platform
-        self.sent: list[tuple[str, str]] = []  # (where, plain text)
-
-    async def send(self, room: RoomRef, doc: Document, *, in_reply_to: MessageRef | None = None) -> MessageRef:
-        self.sent.append((room.room_id, render_plain(doc)))
-        return MessageRef(room, f"{self.platform}-{len(self.sent)}")
-
-    async def send_direct(self, user_id: str, doc: Document) -> MessageRef | None:
-        self.sent.append((f"dm:{user_id}", render_plain(doc)))
-        return MessageRef(RoomRef(self.platform, user_id), f"dm-{len(self.sent)}")
-
-    async def send_private(self, room: RoomRef, user_id: str, doc: Document) -> None:
-        self.sent.append((f"private:{user_id}", render_plain(doc)))
-
-    async def update(self, ref: MessageRef, doc: Document) -> None:
-        self.sent.append((f"update:{ref.message_id}", render_plain(doc)))
-
-    async def send_file(self, room: RoomRef, filename: str, content: bytes, mimetype: str,
-                        caption: Document) -> MessageRef:
-        return await self.send(room, caption)
-
-    def texts(self) -> list[str]:
-        return [text for _, text in self.sent]
 
 
 def matrix_says(sender: str, text: str, n: int) -> object:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import asyncpg
 import pytest
 from sqlalchemy import text
 
@@ -19,40 +17,18 @@ from storage.engine import Database, sqlite_url_for_path
 from storage.repositories.archive import SqlArchive
 from storage.repositories.directory import SqlDirectory
 
-POSTGRES_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-
-
-async def _postgres_reachable() -> bool:
-    try:
-        conn = await asyncio.wait_for(asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres"), 3)
-    except (TimeoutError, OSError, asyncpg.PostgresError):
-        return False
-    await conn.close()
-    return True
-
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     """A freshly migrated database of each supported kind."""
-    if request.param == "sqlite":
-        db = Database(sqlite_url_for_path(tmp_path / "kc.db"))
-        await db.migrate()
-        yield db
-        await db.dispose()
-        return
-    if not await _postgres_reachable():
-        pytest.skip("no PostgreSQL server on 127.0.0.1:5432 (CI machines have one)")
-    name = f"kenniscafe_test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    db = Database(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}")
+    url = (sqlite_url_for_path(tmp_path / "kc.db") if request.param == "sqlite"
+           else request.getfixturevalue("postgres_url"))
+    db = Database(url)
     try:
         await db.migrate()
         yield db
     finally:
         await db.dispose()
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def test_migrations_create_every_table_and_are_idempotent(database: Database) -> None:

@@ -12,7 +12,6 @@ import dataclasses
 import os
 import random
 import sqlite3
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -632,27 +631,14 @@ async def test_post_written_is_harmless_for_unknown_or_deleted_posts(
 # PostgreSQL fallback (skipped when no server is reachable)
 # --------------------------------------------------------------------------
 
-PG_SERVER = os.environ.get("KENNISCAFE_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432")
-
-
 @pytest.fixture
-async def pg_db() -> AsyncIterator[Database]:
-    asyncpg = pytest.importorskip("asyncpg")
-    dsn = PG_SERVER.replace("postgresql+asyncpg", "postgresql")
-    try:
-        admin = await asyncpg.connect(dsn + "/postgres", timeout=3)
-    except (OSError, asyncpg.PostgresError) as exc:
-        pytest.skip(f"no PostgreSQL: {exc}")
-    name = f"kc_search_{uuid.uuid4().hex[:12]}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    database = Database(f"{PG_SERVER}/{name}")
+async def pg_db(postgres_url: str) -> AsyncIterator[Database]:
+    database = Database(postgres_url)
     try:
         await database.migrate()
         yield database
     finally:
         await database.dispose()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def test_postgresql_fallback(pg_db: Database) -> None:

@@ -7,12 +7,9 @@ import asyncio
 import json
 import os
 import sys
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
 import pytest
 from sqlalchemy import text
 
@@ -30,22 +27,11 @@ SEATS, MEMBERS = 20, 200
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A database URL two processes can share."""
     if request.param == "sqlite":
-        yield sqlite_url_for_path(tmp_path / "signups.db")
-        return
-    try:
-        admin = await asyncio.wait_for(asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres"), 3)
-    except (TimeoutError, OSError, asyncpg.PostgresError):
-        pytest.skip("no PostgreSQL server on 127.0.0.1:5432 (CI machines have one)")
-    name = f"kenniscafe_test_{uuid.uuid4().hex[:12]}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
+        return sqlite_url_for_path(tmp_path / "signups.db")
+    return str(request.getfixturevalue("postgres_url"))
 
 
 async def _worker(url: str, community_id: int, member_ids: list[int]) -> list[dict[str, object]]:
