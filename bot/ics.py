@@ -5,9 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar
-from icalendar import Event as VEvent
-
 from bot.domain import EventInfo, EventStatus
 
 # Coffee tables have no end time; calendars need one, and most last this long.
@@ -22,6 +19,10 @@ def event_uid(community_name: str, event: EventInfo) -> str:
 
 def event_calendar(community_name: str, timezone: str, event: EventInfo, now: datetime, sequence: int = 0) -> bytes:
     """A VCALENDAR with one VEVENT for ``event``, times in the community zone."""
+    # icalendar is large and rarely needed: load it with the first calendar file.
+    from icalendar import Calendar
+    from icalendar import Event as VEvent
+
     zone = ZoneInfo(timezone)
     calendar = Calendar()
     calendar.add("prodid", "-//Kenniscafe bot//EN")
