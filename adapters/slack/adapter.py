@@ -35,9 +35,17 @@ from adapters.slack.translate import (
     slash_command,
 )
 from bot.config import SlackSettings
-from bot.incoming import Incoming, MessageReceived, MessageRef, RoomRef
+from bot.incoming import (
+    Incoming,
+    MessageReceived,
+    MessageRef,
+    QuotedMessage,
+    ReactionAdded,
+    RoomRef,
+)
 from bot.ports import Clock
 from bot.richtext import Document, render_plain
+from bot.services.archive import BOOKMARK
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +173,8 @@ class SlackAdapter:
     async def _deliver(self, event: Incoming) -> None:
         if isinstance(event, MessageReceived):
             event = await self._named(event)
+        elif isinstance(event, ReactionAdded) and event.emoji == BOOKMARK:
+            event = replace(event, target_message=await self._quoted(event.target))
         await self._handle(event)
 
     async def _on_action(self, ack: Any, body: dict[str, Any]) -> None:
@@ -203,16 +213,34 @@ class SlackAdapter:
         if reaction is not None:
             self._after_ack(self._deliver(reaction))
 
+    async def _quoted(self, target: MessageRef) -> QuotedMessage | None:
+        """The text and author of a message, for archiving it with 🔖."""
+        try:
+            found = await self.client.conversations_history(channel=target.room.room_id, latest=target.message_id,
+                                                            inclusive=True, limit=1)
+        except Exception:  # noqa: BLE001 - without the text there is nothing to archive; say so in the log
+            log.warning("Slack: cannot read message %s to archive it", target.message_id)
+            return None
+        messages = found.get("messages") or []
+        if not messages or messages[0].get("ts") != target.message_id or "user" not in messages[0]:
+            return None
+        user_id = str(messages[0]["user"])
+        return QuotedMessage(target, actor(user_id, await self._name(user_id)), str(messages[0].get("text", "")))
+
     async def _named(self, message: MessageReceived) -> MessageReceived:
-        """The message with its sender's display name (looked up once per user)."""
-        user_id = message.sender.user_id
+        """The message with its sender's display name."""
+        name = await self._name(message.sender.user_id)
+        return replace(message, sender=actor(message.sender.user_id, name)) if name else message
+
+    async def _name(self, user_id: str) -> str | None:
+        """A user's display name, looked up once."""
         if user_id not in self._names:
             try:
                 info = await self.client.users_info(user=user_id)
-                profile = info["user"].get("profile", {})
-                self._names[user_id] = (profile.get("display_name") or info["user"].get("real_name")
-                                        or info["user"].get("name") or user_id)
             except Exception:  # noqa: BLE001 - a name is a nicety; the user id will do
                 log.warning("Slack: no profile for %s", user_id)
-                return message
-        return replace(message, sender=actor(user_id, self._names[user_id]))
+                return None
+            user = info["user"]
+            self._names[user_id] = (user.get("profile", {}).get("display_name") or user.get("real_name")
+                                    or user.get("name") or user_id)
+        return self._names[user_id]

@@ -128,6 +128,7 @@ class FakeSlack:
             "chat.postEphemeral": self._chat_post_ephemeral,
             "conversations.open": self._conversations_open,
             "conversations.info": self._conversations_info,
+            "conversations.history": self._conversations_history,
             "users.info": self._users_info,
             "views.open": self._views_open,
             "views.update": self._views_update,
@@ -403,6 +404,19 @@ class FakeSlack:
             channel["user"] = channel_id[1:]
         channel.update(self.channels.get(channel_id, {}))
         return {"ok": True, "channel": channel}
+
+    def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Messages of a channel (those the bot posted or a test stored in
+        ``messages``), newest first, up to ``latest`` (inclusive if asked)."""
+        channel = str(args.get("channel", ""))
+        latest = str(args.get("latest", "9999999999.999999"))
+        inclusive = str(args.get("inclusive")) in ("1", "true", "True")
+        found = sorted(
+            (message for (where, ts), message in self.messages.items()
+             if where == channel and (float(ts) < float(latest) or (inclusive and ts == latest))),
+            key=lambda message: float(message["ts"]), reverse=True,
+        )
+        return {"ok": True, "messages": found[: int(args.get("limit", 100))], "has_more": False}
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user_id = str(args.get("user", ""))

@@ -177,3 +177,18 @@ async def test_http_mode_verifies_signatures(fake: FakeSlack, tmp_path: Path) ->
             async with http.post(url, data=body, headers={**headers, **sign(body, SECRET, now)}) as good:
                 assert good.status == 200
         await fake.wait_for_call("chat.postMessage", lambda c: "Saved #1 “Via HTTP”" in posted_text(c))
+
+
+async def test_bookmark_reaction_archives_the_message(fake: FakeSlack, tmp_path: Path) -> None:
+    fake.users[MEMBER] = {"display_name": "anna"}
+    tip_ts = "1700000100.000100"
+    fake.messages[(CHANNEL, tip_ts)] = {"type": "message", "user": MEMBER, "ts": tip_ts,
+                                         "text": "Tip: de koffie op de vierde is beter #koffie"}
+    async with slack_bot(fake, tmp_path / "bm.db"):
+        await fake.wait_connected()
+        await fake.push("events_api", reaction_event("reaction_added", "bookmark", OTHER, CHANNEL, tip_ts))
+        saved = await fake.wait_for_call("chat.postMessage", lambda c: "Saved #1" in posted_text(c))
+        await fake.push("slash_commands", slash_command("show #1", OTHER, CHANNEL))
+        shown = await fake.wait_for_call("chat.postMessage", lambda c: "#1 Tip: de koffie" in posted_text(c))
+    assert "“Tip: de koffie op de vierde is beter” · #koffie" in posted_text(saved)
+    assert "— by anna" in posted_text(shown)
