@@ -1,4 +1,4 @@
-"""Ranked post search (storage/search.py): what a user searching sees.
+"""Ranked post search (storage/search/): what a user searching sees.
 
 Most tests run with the default tuning, on which small data takes the plain
 FTS5 path. The tests at the end force the common-word machinery (top lists,

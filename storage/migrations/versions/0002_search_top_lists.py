@@ -2,7 +2,7 @@
 
 Plain FTS5 ``ORDER BY bm25()`` has to score every post containing every
 query term, and for a term in most posts that alone takes hundreds of
-milliseconds. ``storage/search.py`` therefore keeps, for each term that is
+milliseconds. ``storage/search/`` therefore keeps, for each term that is
 common (in more than a few hundred posts), a short "top list": the posts in
 which that term on its own scores best (its bm25 "impact", without the IDF
 factor, which is the same for every post of the term). Searches made only
