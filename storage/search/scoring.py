@@ -133,11 +133,6 @@ def rank_entries(
     """Score a one-word query from list entries (post, frequency, length):
     same arithmetic as ``rank_rows``, with the frequency and length stored
     at write time, so no post needs reading."""
-    scored = []
-    for post_id, frequency, doclen in entries:
-        norm = _K1 * (1.0 - _B + _B * doclen / avgdl)
-        score = 0.0
-        score += term_idf * ((frequency * (_K1 + 1.0)) / (frequency + norm))
-        scored.append((score, post_id))
+    scored = [(term_idf * impact(frequency, doclen, avgdl), post_id) for post_id, frequency, doclen in entries]
     scored.sort(key=lambda item: (-item[0], -item[1]))
     return scored
