@@ -1,28 +1,35 @@
-"""The composition root: config → database → migrations → core → adapters.
+"""The composition root: config → database → migrations → core → deliverer →
+adapters → scheduler.
 
 The only place that knows every layer. It runs until the input ends or the
-process is asked to stop (SIGINT/SIGTERM), then closes the database cleanly.
+process is asked to stop (SIGINT/SIGTERM). Stopping is orderly and bounded:
+the adapters take no new events and finish the one in hand, the scheduler
+finishes its job, the deliverer gives sends in flight a moment and hands
+every unsent row back to the outbox for the next start; the whole takes a
+few seconds whatever is queued. A second signal exits at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import suppress
-from dataclasses import replace
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from adapters.console.adapter import ConsoleAdapter
 from bot.app import Bot, Repositories, RoomMap
-from bot.config import Settings, platform_of
+from bot.config import Settings, parse_duration, platform_of
+from bot.delivery import Deliverer
 from bot.domain import CommunityInfo, Role
-from bot.incoming import Actor, RoomRef
-from bot.ports import Clock, SystemClock
+from bot.incoming import Actor, Incoming, RoomRef
+from bot.ports import Clock, Messenger, SystemClock
 from jobs.scheduler import JobScheduler
 from storage.engine import Database
 from storage.repositories.adapter_state import SqlAdapterState
@@ -30,10 +37,16 @@ from storage.repositories.archive import SqlArchive
 from storage.repositories.directory import SqlDirectory
 from storage.repositories.events import SqlEvents
 from storage.repositories.ledger import SqlLedger
+from storage.repositories.outbox import SqlOutbox
 from storage.repositories.schedule import SqlSchedule
-from storage.signup_writer import SignupRunner, signup_runner
 
 log = logging.getLogger(__name__)
+
+# Seconds the parts of a shutdown get: the event in hand, the job in hand,
+# the sends in flight. Together well under the 10 s a service manager allows.
+STOP_ADAPTERS_SECONDS = 3.0
+STOP_SCHEDULER_SECONDS = 2.0
+STOP_DELIVERY_SECONDS = 3.0
 
 
 def room_ref(external_id: str) -> RoomRef:
@@ -51,10 +64,8 @@ def console_user(settings: Settings) -> str:
     return (console_names or managers or ["admin"])[0]
 
 
-async def build_bot(settings: Settings, db: Database, clock: Clock, runner: SignupRunner) -> Bot:
-    """Migrate the database, load the communities from config and build the core.
-
-    ``runner`` applies sign-up decisions; its owner closes it after the bot."""
+async def build_bot(settings: Settings, db: Database, clock: Clock) -> Bot:
+    """Migrate the database, load the communities from config and build the core."""
     await db.migrate()
     directory = SqlDirectory(db, clock)
     rooms = RoomMap()
@@ -79,12 +90,51 @@ async def build_bot(settings: Settings, db: Database, clock: Clock, runner: Sign
             actor = Actor(platform_of(manager), manager, manager)
             await directory.ensure_member(info.id, actor, at_least=Role.MANAGER)
         await directory.preload(info.id)
-    events = SqlEvents(db, runner)
+    events = SqlEvents(db)
     repos = Repositories(
         directory=directory, archive=SqlArchive(db, clock), events=events,
-        schedule=SqlSchedule(db, events), ledger=SqlLedger(db),
+        schedule=SqlSchedule(db, events), ledger=SqlLedger(db), outbox=SqlOutbox(db), transactions=db,
     )
-    return Bot(repos, rooms, clock, prefix=settings.bot.prefix, communities=infos)
+    return Bot(repos, rooms, clock, prefix=settings.bot.prefix, communities=infos,
+               keep_for=parse_duration(settings.bot.delivery_expiry))
+
+
+@dataclass
+class Core:
+    """What one process runs whatever its platforms: the bot, its database
+    and the deliverer that drains the outbox."""
+
+    bot: Bot
+    deliverer: Deliverer
+    db: Database
+
+    def attach(self, messenger: Messenger) -> None:
+        """Deliver on the messenger's platform (and route members' DMs there)."""
+        self.bot.platforms.add(messenger.platform)
+        self.deliverer.attach(messenger)
+
+    async def handle_and_deliver(self, event: Incoming) -> None:
+        """Handle an event and wait until its answers went out (the console
+        prints them before it reads the next line)."""
+        stored = await self.bot.handle(event)
+        await self.deliverer.settled([row.id for row in stored])
+
+
+@asynccontextmanager
+async def running_core(settings: Settings, clock: Clock) -> AsyncIterator[Core]:
+    """The core with a started deliverer; stopped and closed on exit."""
+    db = Database(settings.bot.database)
+    try:
+        bot = await build_bot(settings, db, clock)
+        deliverer = Deliverer(bot.repos.outbox, clock)
+        bot.on_stored = deliverer.accept
+        await deliverer.start()
+        try:
+            yield Core(bot, deliverer, db)
+        finally:
+            await deliverer.stop(grace=STOP_DELIVERY_SECONDS)
+    finally:
+        await db.dispose()
 
 
 async def stdin_lines(stream: TextIO) -> AsyncIterator[str]:
@@ -108,25 +158,29 @@ async def stdin_lines(stream: TextIO) -> AsyncIterator[str]:
 async def run_console(settings: Settings, *, user: str | None = None,
                       stream_in: TextIO = sys.stdin, stream_out: TextIO = sys.stdout) -> None:
     """The bot on the console until ``/quit``, end of input, or a signal."""
-    db = Database(settings.bot.database)
-    runner = signup_runner(db)
-    try:
-        bot = await build_bot(settings, db, SystemClock(), runner)
+    async with running_core(settings, SystemClock()) as core:
         files = Path(settings.bot.data_dir) / "files"
-        console = ConsoleAdapter(bot.handle, stream_out, user or console_user(settings), files)
-        bot.attach(console)
-        scheduler = JobScheduler(bot, bot.communities)
+        console = ConsoleAdapter(core.handle_and_deliver, stream_out, user or console_user(settings), files)
+        core.attach(console)
+        scheduler = JobScheduler(core.bot, core.bot.communities)
         scheduler.start()
         if stream_in.isatty():
             stream_out.write(f"Kenniscafé bot on the console, as {console.user}. "
                              f"Try `{settings.bot.prefix} help`; /help for console commands.\n")
+        work = asyncio.ensure_future(console.run(stdin_lines(stream_in)))
         try:
-            await _until_stopped(console.run(stdin_lines(stream_in)))
+            await until_stopped(work, lambda: None)
         finally:
-            await scheduler.stop()
-    finally:
-        await runner.close()
-        await db.dispose()
+            await _bounded(scheduler.stop(), STOP_SCHEDULER_SECONDS, "the scheduler's job")
+
+
+class ChatAdapter(Messenger, Protocol):
+    """What the composition root needs of a chat platform's adapter."""
+
+    async def start(self) -> None: ...
+    async def run(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def close(self) -> None: ...
 
 
 async def run_platforms(settings: Settings) -> None:
@@ -134,35 +188,33 @@ async def run_platforms(settings: Settings) -> None:
     from adapters.matrix.adapter import MatrixAdapter
     from adapters.slack.adapter import SlackAdapter
 
-    db = Database(settings.bot.database)
-    runner = signup_runner(db)
     clock = SystemClock()
-    adapters: list[MatrixAdapter | SlackAdapter] = []
-    try:
-        bot = await build_bot(settings, db, clock, runner)
-        if settings.matrix.enabled:
-            matrix = MatrixAdapter(settings.matrix, bot.handle, SqlAdapterState(db, clock))
-            await matrix.start()
-            bot.attach(matrix)
-            adapters.append(matrix)
-        if settings.slack.enabled:
-            slack = SlackAdapter(settings.slack, bot.handle, community_settings(bot), clock)
-            await slack.start()
-            bot.attach(slack)
-            adapters.append(slack)
-        scheduler = JobScheduler(bot, bot.communities)
-        scheduler.start()
+    async with running_core(settings, clock) as core:
+        adapters: list[ChatAdapter] = []
         try:
-            await _until_stopped(_run_all(adapters))
+            if settings.matrix.enabled:
+                adapters.append(MatrixAdapter(settings.matrix, core.bot.handle, SqlAdapterState(core.db, clock)))
+            if settings.slack.enabled:
+                adapters.append(SlackAdapter(settings.slack, core.bot.handle, community_settings(core.bot), clock))
+            for adapter in adapters:
+                await adapter.start()
+                core.attach(adapter)
+            scheduler = JobScheduler(core.bot, core.bot.communities)
+            scheduler.start()
+            work = asyncio.ensure_future(asyncio.gather(*(adapter.run() for adapter in adapters)))
+
+            def stop_taking_events() -> None:
+                for adapter in adapters:
+                    asyncio.ensure_future(adapter.stop())
+
+            try:
+                await until_stopped(work, stop_taking_events, grace=STOP_ADAPTERS_SECONDS)
+            finally:
+                await _bounded(asyncio.gather(*(a.stop() for a in adapters)), STOP_ADAPTERS_SECONDS, "adapters")
+                await _bounded(scheduler.stop(), STOP_SCHEDULER_SECONDS, "the scheduler's job")
         finally:
             for adapter in adapters:
-                await adapter.stop()
-            await scheduler.stop()
-    finally:
-        for adapter in adapters:
-            await adapter.close()
-        await runner.close()
-        await db.dispose()
+                await _bounded(adapter.close(), 1.0, "closing an adapter")
 
 
 def community_settings(bot: Bot) -> Callable[[RoomRef], tuple[str, str] | None]:
@@ -176,16 +228,38 @@ def community_settings(bot: Bot) -> Callable[[RoomRef], tuple[str, str] | None]:
     return lookup
 
 
-async def _run_all(adapters: list[Any]) -> None:
-    await asyncio.gather(*(adapter.run() for adapter in adapters))
-
-
-async def _until_stopped(work: Coroutine[Any, Any, None]) -> None:
-    """Run ``work`` until it ends or SIGINT/SIGTERM cancels it."""
-    task = asyncio.ensure_future(work)
+async def until_stopped(work: asyncio.Future[Any], stop: Callable[[], None], *, grace: float = 0.0) -> None:
+    """Run ``work`` until it ends or a signal comes. The first SIGINT/SIGTERM
+    calls ``stop`` (which should make the work wind down) and cancels the
+    work if it is not done ``grace`` seconds later; a second one exits the
+    process at once."""
     loop = asyncio.get_running_loop()
+    signals = 0
+
+    def on_signal() -> None:
+        nonlocal signals
+        signals += 1
+        if signals > 1:
+            sys.stderr.write("Stopped at once (second signal).\n")
+            os._exit(130)
+        stop()
+        loop.call_later(grace, work.cancel)
+
+    # Left in place after the work ends: a second signal during the rest of
+    # the shutdown still exits at once. The loop removes them when it closes.
     for sig in (signal.SIGINT, signal.SIGTERM):
         with suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, task.cancel)
+            loop.add_signal_handler(sig, on_signal)
     with suppress(asyncio.CancelledError):
-        await task
+        await work
+
+
+async def _bounded(work: Awaitable[Any], seconds: float, what: str) -> None:
+    """Wait for ``work`` at most ``seconds``; a shutdown never hangs on one part."""
+    try:
+        await asyncio.wait_for(asyncio.ensure_future(work), seconds)
+    except TimeoutError:
+        log.warning("stopping %s took over %.0f s; cut short", what, seconds)
+    except Exception:
+        log.exception("stopping %s failed", what)
+

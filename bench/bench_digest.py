@@ -19,7 +19,6 @@ from adapters.runtime import build_bot
 from bench.common import Result, cache_dir, percentile, warm_file
 from bot.config import Settings
 from storage.engine import Database, sqlite_url_for_path
-from storage.signup_writer import signup_runner
 
 NOW = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)  # a Monday, digest time
 STAMP = "%Y-%m-%d %H:%M:%S.%f"
@@ -124,13 +123,12 @@ async def _ours(path: Path) -> list[float]:
         "communities": [{"name": "Kenniscafé", "managers": ["member1"], "rooms": ["console"]}],
     })
     db = Database(settings.bot.database)
-    runner = signup_runner(db)
 
     class Fixed:
         def now(self) -> datetime:
             return NOW
 
-    bot = await build_bot(settings, db, Fixed(), runner)
+    bot = await build_bot(settings, db, Fixed())
     community = bot.communities[0]
     samples = []
     for _ in range(RUNS):
@@ -138,7 +136,6 @@ async def _ours(path: Path) -> list[float]:
         doc = await bot.digest.build(community, NOW - timedelta(days=7), NOW, NOW, "!kc")
         samples.append((time.perf_counter() - began) * 1000)
     assert doc.blocks, "the digest came out empty"
-    await runner.close()
     await db.dispose()
     return samples
 

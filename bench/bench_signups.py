@@ -1,11 +1,14 @@
 """Sign-ups per second through the whole core, against raw sqlite3.
 
 Ours: ``!kc join E<n>`` messages for 500 members × 50 coffee tables, all
-handed to ``Bot.handle`` at once (command text in, reply out, on a SQLite
-file, capacity checked per sign-up). Baselines, same run, same schema:
-a raw ``sqlite3`` loop of the same transaction (BEGIN IMMEDIATE; count;
-insert; COMMIT), and one SQLModel ``AsyncSession`` per sign-up (the
-straightforward ORM path).
+handed to ``Bot.handle`` at once, each with a platform event id (command
+text in, reply delivered out, on a SQLite file). Each is one unit of work:
+the sign-up decided under the write lock, the event's claim and the reply's
+outbox row, committed together; then the reply is delivered and its row
+marked sent. Baselines, same run, same schema: a raw ``sqlite3`` loop of
+the same writes (BEGIN IMMEDIATE; claim; count; insert; outbox row; COMMIT;
+mark sent), and one SQLModel ``AsyncSession`` per sign-up doing only the
+count and the insert (the straightforward ORM path).
 """
 
 from __future__ import annotations
@@ -16,14 +19,13 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from adapters.runtime import build_bot
+from adapters.runtime import running_core
 from bench.common import Result, cache_dir
 from bot.config import Settings
 from bot.incoming import Actor, MessageReceived, MessageRef, RoomRef
 from bot.ports import SystemClock
 from storage.engine import Database, sqlite_url_for_path
 from storage.models import Signup
-from storage.signup_writer import signup_runner
 from tests.fakes import RecordingMessenger
 
 ROOM = RoomRef("console", "console")
@@ -68,24 +70,23 @@ async def _ours(path: Path, members: int, events: int) -> float:
         "bot": {"database": sqlite_url_for_path(path)},
         "communities": [{"name": "Bench", "managers": ["u1"], "rooms": ["console"]}],
     })
-    db = Database(settings.bot.database)
-    runner = signup_runner(db)
-    bot = await build_bot(settings, db, SystemClock(), runner)
-    messenger = RecordingMessenger("console")
-    bot.attach(messenger)
     messages = [
-        MessageReceived(Actor("console", f"u{m}", f"u{m}"), MessageRef(ROOM, f"m{m}-{e}"), f"!kc join E{e}")
+        MessageReceived(Actor("console", f"u{m}", f"u{m}"), MessageRef(ROOM, f"m{m}-{e}"), f"!kc join E{e}",
+                        event_id=f"ev-{m}-{e}")
         for e in range(1, events + 1) for m in range(1, members + 1)
     ]
-    start = time.perf_counter()
-    await asyncio.gather(*(bot.handle(message) for message in messages))
-    elapsed = time.perf_counter() - start
-    await runner.close()
-    async with db.read() as session:
-        from sqlalchemy import func, select
+    async with running_core(settings, SystemClock()) as core:
+        messenger = RecordingMessenger("console")
+        core.attach(messenger)
+        start = time.perf_counter()
+        await asyncio.gather(*(core.bot.handle(message) for message in messages))
+        await core.deliverer.idle()
+        elapsed = time.perf_counter() - start
+        async with core.db.read() as session:
+            from sqlalchemy import func, select
 
-        going = (await session.execute(select(func.count()).select_from(Signup).where(Signup.state == "going"))).scalar_one()
-    await db.dispose()
+            going = (await session.execute(
+                select(func.count()).select_from(Signup).where(Signup.state == "going"))).scalar_one()
     assert len(messenger.sent) == len(messages), (len(messenger.sent), len(messages))
     assert going == events * min(CAPACITY, members), going
     return len(messages) / elapsed
@@ -102,11 +103,18 @@ def _raw(path: Path, members: int, events: int) -> float:
         for m in range(1, members + 1):
             seq += 1
             conn.execute("BEGIN IMMEDIATE")
+            conn.execute("INSERT INTO processedinbound (platform, event_id, received_at) VALUES ('console', ?, ?)",
+                         (f"ev-{m}-{e}", now))
             going = conn.execute("SELECT count(*) FROM signup WHERE event_id = ? AND state = 'going'", (e,)).fetchone()[0]
             state = "going" if going < CAPACITY else "waitlisted"
             conn.execute("INSERT INTO signup (event_id, member_id, state, queue_seq, queued_at, updated_at) "
                          "VALUES (?, ?, ?, ?, ?, ?)", (e, m, state, seq, now, now))
+            row = conn.execute(
+                "INSERT INTO outboxmessage (platform, kind, lane, room_id, document, status, attempts, created_at, "
+                "next_attempt_at, expires_at) VALUES ('console', 'room', 'console:console', 'console', ?, 'pending', "
+                "0, ?, ?, ?) RETURNING id", (f'[["p",[["text","{state}"]]]]', now, now, now)).fetchone()[0]
             conn.execute("COMMIT")
+            conn.execute("UPDATE outboxmessage SET status = 'sent', finished_at = ? WHERE id = ?", (now, row))
     elapsed = time.perf_counter() - start
     conn.close()
     return members * events / elapsed

@@ -17,13 +17,12 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.runtime import build_bot, community_settings
+from adapters.runtime import community_settings, running_core
 from adapters.slack.adapter import SlackAdapter
 from bench.common import Result, percentile
 from bot.config import Settings
 from bot.ports import SystemClock
-from storage.engine import Database, sqlite_url_for_path
-from storage.signup_writer import signup_runner
+from storage.engine import sqlite_url_for_path
 from tests.adapters.slack.fake_slack import FakeSlack, slash_command
 
 CHANNEL = "C0BENCH001"
@@ -47,16 +46,12 @@ async def _ours(count: int, folder: Path) -> list[float]:
             "slack": {"enabled": True, "bot_token": "xoxb-bench", "app_token": "xapp-bench",
                       "api_url": fake.api_url},
         })
-        db = Database(settings.bot.database)
-        runner = signup_runner(db)
-        bot = await build_bot(settings, db, SystemClock(), runner)
-        adapter = SlackAdapter(settings.slack, bot.handle, community_settings(bot), SystemClock())
-        bot.attach(adapter)
-        await adapter.start()
-        times = await _ack_times(fake, count)
-        await adapter.stop()
-        await runner.close()
-        await db.dispose()
+        async with running_core(settings, SystemClock()) as core:
+            adapter = SlackAdapter(settings.slack, core.bot.handle, community_settings(core.bot), SystemClock())
+            core.attach(adapter)
+            await adapter.start()
+            times = await _ack_times(fake, count)
+            await adapter.stop()
         return times
 
 

@@ -1,17 +1,27 @@
-"""The bot: takes neutral inbound events, answers through the Messenger port.
+"""The bot: takes neutral inbound events and decides what to send.
 
-``Bot.handle`` is the one entry point every adapter calls. It drops repeats
-(by platform event id), finds the community of the room, and routes the
-event: commands to the dispatcher, thread replies to comments, reactions to
-posts. No exception escapes to an adapter and no traceback to a user.
+``Bot.handle`` is the one entry point every adapter calls. It finds the
+community of the room and routes the event: commands to the dispatcher,
+thread replies to comments, reactions to posts. Whatever the event changes,
+its claim (by platform event id: a repeat is dropped) and the messages it
+answers with are written in one unit of work: all of it commits, or none of
+it. The messages go to the outbox; the deliverer sends them from there, so
+a crash after the commit still answers, and a crash before it leaves the
+event to be handled again when the platform redelivers it.
+
+A bug in a handler never reaches the user as a traceback: its unit is
+rolled back and a second one stores the claim and a short apology. Only
+when that fails too (the database is unreachable) does ``handle`` raise, so
+the adapter can let the platform deliver the event again later.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from bot.commands.args import ArgError
 from bot.commands.registry import Context, Registry, Response
@@ -21,19 +31,19 @@ from bot.incoming import (
     ButtonPressed,
     Incoming,
     MessageReceived,
-    MessageRef,
     ReactionAdded,
     ReactionRemoved,
     RoomRef,
 )
 from bot.messages import say, say_text
-from bot.ports import Archive, Clock, Directory, Events, Ledger, Messenger, Schedule
-from bot.richtext import Code, Document, document
+from bot.outgoing import DirectNotice, Kind, Outgoing, Queued
+from bot.ports import Archive, Clock, Directory, Events, Ledger, Outbox, Schedule, Transactions
+from bot.richtext import Code, document
 from bot.services.archive import BOOKMARK, ArchiveService
 from bot.services.digest import DigestService
 from bot.services.events import JOIN_EMOJI, EventsService
 from bot.services.help import HelpService
-from bot.services.reminders import ReminderService
+from bot.services.reminders import ReminderService, Send
 from bot.text import parse_event_number
 
 log = logging.getLogger(__name__)
@@ -41,12 +51,23 @@ log = logging.getLogger(__name__)
 # Longer commands are refused with a clear line rather than stored: a
 # 100 kB paste is almost always a mistake, and it would bloat every digest.
 MAX_COMMAND_LENGTH = 20_000
+# How long a message may wait for delivery before it is given up as expired.
+DEFAULT_KEEP_FOR = timedelta(hours=24)
 _VARIATION_SELECTOR = "\ufe0f"
 
 
 def normalize_emoji(emoji: str) -> str:
     """One spelling per emoji: 👍️ and 👍 count together."""
     return emoji.replace(_VARIATION_SELECTOR, "").strip()
+
+
+def room_of(event: Incoming) -> RoomRef:
+    """The room an inbound event happened in."""
+    if isinstance(event, MessageReceived):
+        return event.ref.room
+    if isinstance(event, ButtonPressed):
+        return event.message.room
+    return event.target.room
 
 
 @dataclass
@@ -77,88 +98,138 @@ class Repositories:
     events: Events
     schedule: Schedule
     ledger: Ledger
+    outbox: Outbox
+    transactions: Transactions
+
+
+class _Repeat(Exception):
+    """The inbound event was handled before: undo this handling."""
+
+
+class _CommandFailed(Exception):
+    """A command handler raised: undo what it did, answer with ``reply``."""
+
+    def __init__(self, reply: Response) -> None:
+        super().__init__("command failed")
+        self.reply = reply
+
+
+Produce = Callable[[], Awaitable[list[Send]]]
 
 
 class Bot:
     """The platform-neutral bot."""
 
     def __init__(self, repos: Repositories, rooms: RoomMap, clock: Clock, *, prefix: str = "!kc",
-                 communities: Sequence[CommunityInfo] = ()) -> None:
+                 communities: Sequence[CommunityInfo] = (), keep_for: timedelta = DEFAULT_KEEP_FOR) -> None:
         self.repos = repos
         self.rooms = rooms
         self.communities = tuple(communities)
         self.clock = clock
         self.prefix = prefix
-        self.messengers: dict[str, Messenger] = {}
+        self.keep_for = keep_for
+        # Platforms this process delivers on: a member's DMs go to the first of theirs found here.
+        self.platforms: set[str] = set()
+        # Told about rows right after they committed (the deliverer's fast path).
+        self.on_stored: Callable[[list[Queued]], None] = lambda rows: None
         self.archive = ArchiveService(repos.archive, repos.directory)
         self.events = EventsService(repos.events)
-        self.reminders = ReminderService(repos.schedule, self.send_direct, self.send_to_room)
-        self.digest = DigestService(repos.schedule, self.events, self.send_direct, self.send_to_room)
+        self.reminders = ReminderService(repos.schedule)
+        self.digest = DigestService(repos.schedule, self.events)
         self.registry = Registry()
         self.registry.collect(HelpService(self.registry), self.archive, self.events, self.digest)
         self._prefix_re = re.compile(rf"\s*{re.escape(prefix)}(?=\s|$)", re.IGNORECASE)
 
-    def attach(self, messenger: Messenger) -> None:
-        """Let the bot answer on the messenger's platform."""
-        self.messengers[messenger.platform] = messenger
+    # -- scheduled work ----------------------------------------------------------
 
     async def send_due_reminders(self) -> int:
-        """Send the reminders the database says are due now (the scheduler's
-        minute knock); how many went out."""
-        try:
-            return await self.reminders.send_due(self.communities, self.clock.now())
-        except Exception:
-            log.exception("sending due reminders failed; the next tick tries again")
-            return 0
+        """Store the reminders the database says are due now (the scheduler's
+        minute knock) for delivery; how many reminders."""
+        return await self._each_community("reminders", lambda c: self.reminders.due(c, self.clock.now()))
 
     async def post_due_digests(self) -> int:
-        """Post each digest whose moment has come, once per period."""
-        try:
-            return await self.digest.post_due(self.communities, self.clock.now(), self.prefix)
-        except Exception:
-            log.exception("posting digests failed; the next tick tries again")
-            return 0
+        """Store each digest whose moment has come, once per period."""
+        return await self._each_community("digest", lambda c: self.digest.due(c, self.clock.now(), self.prefix))
 
-    async def handle(self, event: Incoming) -> None:
-        """Handle one inbound event fully (replies sent) before returning."""
+    async def _each_community(
+        self, what: str, due: Callable[[CommunityInfo], Awaitable[tuple[int, list[Send]]]]
+    ) -> int:
+        total = 0
+        for community in self.communities:
+            counted = 0
+
+            async def decide(community: CommunityInfo = community) -> list[Send]:
+                nonlocal counted
+                counted, sends = await due(community)
+                return sends
+
+            try:
+                await self._decide(decide)
+            except Exception:
+                log.exception("%s of %s failed; the next tick tries again", what, community.name)
+                continue
+            total += counted
+        return total
+
+    # -- inbound -------------------------------------------------------------
+
+    async def handle(self, event: Incoming) -> list[Queued]:
+        """Handle one inbound event: its effects, its claim and its replies
+        commit together; the rows stored for this process's deliverer come
+        back. Raises only when nothing could be stored (so the platform may
+        deliver the event again)."""
+        community = self.rooms.community_for(room_of(event))
+        if community is None:
+            return []
         try:
-            await self._handle(event)
+            return await self._decide(lambda: self._route(community, event), claim=event)
+        except _Repeat:
+            log.info("dropping repeated %s event %s", room_of(event).platform, event.event_id)
+            return []
+        except _CommandFailed as failed:
+            reply = failed.reply
         except Exception:
             log.exception("failed to handle %r", event)
+            reply = Response(None)
+        # The handling was rolled back: claim the event with the apology alone.
+        assert isinstance(event, MessageReceived) or reply.doc is None
+        try:
+            return await self._decide(lambda: self._answer(event, reply), claim=event)
+        except _Repeat:
+            return []
 
-    async def _handle(self, event: Incoming) -> None:
-        room = event.ref.room if isinstance(event, MessageReceived) else (
-            event.message.room if isinstance(event, ButtonPressed) else event.target.room
-        )
-        community = self.rooms.community_for(room)
-        if community is None:
-            return
-        if event.event_id is not None:
-            first_time = await self.repos.ledger.claim_inbound(room.platform, event.event_id, self.clock.now())
-            if not first_time:
-                log.info("dropping repeated %s event %s", room.platform, event.event_id)
-                return
+    async def _decide(self, produce: Produce, claim: Incoming | None = None) -> list[Queued]:
+        """One unit of work: what ``produce`` changes, the claim of the event,
+        and the messages it returns, stored for delivery."""
+        async with self.repos.transactions.atomic() as unit:
+            addressed = await self._addressed(await produce())
+            if claim is not None and claim.event_id is not None and (addressed or unit.wrote):
+                platform = room_of(claim).platform
+                if not await self.repos.ledger.claim_inbound(platform, claim.event_id, self.clock.now()):
+                    raise _Repeat
+            stored = await self.repos.outbox.enqueue(addressed, self.clock.now(), self.keep_for)
+        self.on_stored(stored)
+        return stored
+
+    async def _route(self, community: CommunityInfo, event: Incoming) -> list[Send]:
         if isinstance(event, MessageReceived):
-            await self._on_message(community, event)
-        elif isinstance(event, (ReactionAdded, ReactionRemoved)):
-            await self._on_reaction(community, event)
-        else:
-            await self._on_button(community, event)
+            return await self._on_message(community, event)
+        if isinstance(event, (ReactionAdded, ReactionRemoved)):
+            return await self._on_reaction(community, event)
+        return await self._on_button(community, event)
 
     # -- messages ----------------------------------------------------------
 
-    async def _on_message(self, community: CommunityInfo, message: MessageReceived) -> None:
+    async def _on_message(self, community: CommunityInfo, message: MessageReceived) -> list[Send]:
         text = message.text
         if not message.explicit_command:
             match = self._prefix_re.match(text)
             if match is None:
-                await self._maybe_thread_comment(community, message)
-                return
+                return await self._maybe_thread_comment(community, message)
             text = text[match.end() :]
         member = await self.repos.directory.ensure_member(community.id, message.sender)
         ctx = Context(community, member, message, self.prefix, self.clock.now())
-        response = await self._run_command(ctx, text)
-        await self.deliver(response, message.ref.room, in_reply_to=message.ref)
+        return await self._answer(message, await self._run_command(ctx, text))
 
     async def _run_command(self, ctx: Context, text: str) -> Response:
         language = ctx.language
@@ -189,28 +260,29 @@ class Bot:
             return Response(document(say(language, "error.usage", problem=reason, usage=Code(cmd.usage(self.prefix)))))
         try:
             return await cmd.handler(ctx, args)
-        except Exception:
+        except Exception as error:
             log.exception("command %r failed", text[:200])
-            return Response(document(say(language, "error.internal", command=Code(f"{self.prefix} {cmd.name}"))))
+            sorry = document(say(language, "error.internal", command=Code(f"{self.prefix} {cmd.name}")))
+            raise _CommandFailed(Response(sorry)) from error
 
-    async def _maybe_thread_comment(self, community: CommunityInfo, message: MessageReceived) -> None:
+    async def _maybe_thread_comment(self, community: CommunityInfo, message: MessageReceived) -> list[Send]:
         if message.thread_root is None or not message.text.strip():
-            return
+            return []
         anchor = await self.repos.ledger.find_anchor(message.thread_root)
         if anchor is None or anchor.post_id is None or anchor.post_number is None:
-            return
+            return []
         post = await self.repos.archive.get_post(community.id, anchor.post_number)
         if post is None or post.removed:
-            return
+            return []
         member = await self.repos.directory.ensure_member(community.id, message.sender)
         response = await self.archive.add_comment(
             community, post.id, post.number, member, message.text, self.clock.now()
         )
-        await self.deliver(response, message.ref.room, in_reply_to=message.ref)
+        return await self._answer(message, response)
 
-    # -- reactions ---------------------------------------------------------
+    # -- reactions and buttons -------------------------------------------------
 
-    async def _on_reaction(self, community: CommunityInfo, event: ReactionAdded | ReactionRemoved) -> None:
+    async def _on_reaction(self, community: CommunityInfo, event: ReactionAdded | ReactionRemoved) -> list[Send]:
         emoji = normalize_emoji(event.emoji)
         added = isinstance(event, ReactionAdded)
         anchor = await self.repos.ledger.find_anchor(event.target)
@@ -219,67 +291,82 @@ class Bot:
         if anchor is not None and anchor.event_number is not None and emoji == JOIN_EMOJI:
             sign = self.events.sign_up if added else self.events.sign_off
             response = await sign(community, member, anchor.event_number, now, self.prefix)
-            await self._answer_privately(event.target.room, event.sender, response)
-        elif anchor is not None and anchor.post_id is not None:
+            return self._privately(event.target.room, event.sender, response, None)
+        if anchor is not None and anchor.post_id is not None:
             await self.archive.react(anchor.post_id, member, emoji, added, now)
-        elif isinstance(event, ReactionAdded) and emoji == BOOKMARK and event.target_message is not None:
+            return []
+        if isinstance(event, ReactionAdded) and emoji == BOOKMARK and event.target_message is not None:
             response = await self.archive.archive_message(community, member, event.target_message, (), now)
-            await self.deliver(response, event.target.room, in_reply_to=event.target)
+            return self._in_room(response, event.target.room, reply_to=event.target.message_id)
+        return []
 
-    async def _on_button(self, community: CommunityInfo, pressed: ButtonPressed) -> None:
+    async def _on_button(self, community: CommunityInfo, pressed: ButtonPressed) -> list[Send]:
         number = parse_event_number(pressed.value)
         if pressed.action not in ("join", "leave") or number is None:
             log.warning("unknown button %s=%s", pressed.action, pressed.value)
-            return
+            return []
         member = await self.repos.directory.ensure_member(community.id, pressed.sender)
         sign = self.events.sign_up if pressed.action == "join" else self.events.sign_off
         response = await sign(community, member, number, self.clock.now(), self.prefix)
-        await self._answer_privately(pressed.message.room, pressed.sender, response)
+        sends = self._privately(pressed.message.room, pressed.sender, response, pressed.reply_handle)
         # The announcement shows the seats left: refresh it where it was pressed.
         details = await self.repos.events.get_event(community.id, number)
-        messenger = self.messengers.get(pressed.message.room.platform)
-        if details is not None and messenger is not None:
-            await messenger.update(pressed.message, self.events.announcement(community, details.info, self.prefix))
+        if details is not None:
+            room = pressed.message.room
+            announcement = self.events.announcement(community, details.info, self.prefix)
+            sends.append(Outgoing(room.platform, Kind.UPDATE, announcement, room_id=room.room_id,
+                                  target=pressed.message.message_id, reply_handle=pressed.reply_handle))
+        return sends
 
-    async def _answer_privately(self, room: RoomRef, who: Actor, response: Response) -> None:
+    # -- answers -------------------------------------------------------------
+
+    async def _answer(self, message: Incoming, response: Response) -> list[Send]:
+        """A reply to a message, in its room (and thread), plus its notices."""
+        if not isinstance(message, MessageReceived):
+            return list(response.notices)
+        thread = message.thread_root.message_id if message.thread_root else None
+        return self._in_room(response, message.ref.room, reply_to=message.ref.message_id, thread_root=thread,
+                             reply_handle=message.reply_handle)
+
+    @staticmethod
+    def _in_room(response: Response, room: RoomRef, *, reply_to: str | None = None, thread_root: str | None = None,
+                 reply_handle: str | None = None) -> list[Send]:
+        sends: list[Send] = []
+        if response.doc is not None:
+            sends.append(Outgoing(room.platform, Kind.ROOM, response.doc, room_id=room.room_id, reply_to=reply_to,
+                                  thread_root=thread_root, attachment=response.attachment, anchor=response.anchor,
+                                  reply_handle=reply_handle))
+        sends.extend(response.notices)
+        return sends
+
+    @staticmethod
+    def _privately(room: RoomRef, who: Actor, response: Response, reply_handle: str | None) -> list[Send]:
         """Reactions and buttons are answered privately (ephemeral where the
         platform has it, else by DM): the room stays quiet."""
-        messenger = self.messengers.get(room.platform)
-        if response.doc is not None and messenger is not None:
-            await messenger.send_private(room, who.user_id, response.doc)
-        for notice in response.notices:
-            await self.send_direct(notice.member_id, notice.doc)
+        sends: list[Send] = []
+        if response.doc is not None:
+            sends.append(Outgoing(room.platform, Kind.PRIVATE, response.doc, room_id=room.room_id,
+                                  user_id=who.user_id, reply_handle=reply_handle))
+        sends.extend(response.notices)
+        return sends
 
-    # -- output ------------------------------------------------------------
-
-    async def deliver(self, response: Response, room: RoomRef, *, in_reply_to: MessageRef | None = None) -> None:
-        """Send a response: the reply (remembering what it stands for) and
-        any private notices."""
-        messenger = self.messengers.get(room.platform)
-        if response.doc is not None and messenger is not None:
-            if response.attachment is not None:
-                file = response.attachment
-                sent = await messenger.send_file(room, file.filename, file.content, file.mimetype, response.doc)
-            else:
-                sent = await messenger.send(room, response.doc, in_reply_to=in_reply_to)
-            if response.anchor is not None:
-                await self.repos.ledger.add_anchor(sent, response.anchor, self.clock.now())
-        for notice in response.notices:
-            await self.send_direct(notice.member_id, notice.doc)
-
-    async def send_to_room(self, room: RoomRef, doc: Document) -> None:
-        """Post a document in a room on its platform, if the bot is there."""
-        messenger = self.messengers.get(room.platform)
-        if messenger is None:
-            log.warning("no %s messenger for %s", room.platform, room.room_id)
-            return
-        await messenger.send(room, doc)
-
-    async def send_direct(self, member_id: int, doc: Document) -> None:
-        """A private message to a member, on the first platform we can reach them."""
-        for platform, user_id in await self.repos.directory.identities(member_id):
-            messenger = self.messengers.get(platform)
-            if messenger is not None and await messenger.send_direct(user_id, doc) is not None:
-                return
-        log.warning("no way to reach member %s privately", member_id)
-
+    async def _addressed(self, sends: Sequence[Send]) -> list[Outgoing]:
+        """Every message with its platform: a member's notice goes to the
+        first of their identities on a platform this process serves (else
+        their first identity: another process may serve it)."""
+        members = [s.member_id for s in sends if isinstance(s, DirectNotice)]
+        identities = await self.repos.directory.identities(members) if members else {}
+        addressed: list[Outgoing] = []
+        for send in sends:
+            if isinstance(send, Outgoing):
+                addressed.append(send)
+                continue
+            known = identities.get(send.member_id, [])
+            served = [i for i in known if i[0] in self.platforms] or known
+            if not served:
+                log.warning("no way to reach member %s privately", send.member_id)
+                continue
+            platform, user_id = served[0]
+            addressed.append(Outgoing(platform, Kind.DIRECT, send.doc, user_id=user_id, key=send.key,
+                                      expires_at=send.expires_at))
+        return addressed

@@ -186,6 +186,8 @@ class BotSettings(_Strict):
     prefix: str = Field("!kc", pattern=r"^\S+$")
     database: str = Field("sqlite+aiosqlite:///kenniscafe.db", min_length=1)
     data_dir: str = Field("data", min_length=1)
+    # How long a message may wait for delivery (through outages) before it is given up as expired.
+    delivery_expiry: Duration = "24h"
 
 
 class Community(_Strict):

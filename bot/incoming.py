@@ -47,7 +47,9 @@ class QuotedMessage:
 class MessageReceived:
     """A chat message. ``explicit_command`` is set for slash commands, whose
     text is a command without the prefix. ``event_id`` is the platform's
-    delivery id, used to drop retries and replays (None: no deduplication)."""
+    delivery id, used to drop retries and replays (None: no deduplication).
+    ``reply_handle`` is the adapter's own way to answer this event (Slack's
+    ``response_url``), opaque to the core, handed back with the answer."""
 
     sender: Actor
     ref: MessageRef
@@ -56,6 +58,7 @@ class MessageReceived:
     reply_to: QuotedMessage | None = None
     thread_root: MessageRef | None = None
     explicit_command: bool = False
+    reply_handle: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ class ButtonPressed:
     action: str
     value: str
     event_id: str | None = None
+    reply_handle: str | None = None
 
 
 Incoming = MessageReceived | ReactionAdded | ReactionRemoved | ButtonPressed

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -24,7 +25,7 @@ from bot.domain import (
     SignupResult,
 )
 from bot.incoming import Actor, MessageRef, RoomRef
-from bot.richtext import Document
+from bot.outgoing import Outgoing, Queued
 
 
 class Clock(Protocol):
@@ -44,34 +45,79 @@ class SystemClock:
 
 
 class Messenger(Protocol):
-    """Sends the core's documents on one platform."""
+    """Delivers the core's stored messages on one platform."""
 
     platform: str
 
-    async def send(
-        self, room: RoomRef, doc: Document, *, in_reply_to: MessageRef | None = None
-    ) -> MessageRef:
-        """Post ``doc`` in ``room`` (as a reply where the platform has replies)."""
+    async def deliver(self, message: Queued) -> list[MessageRef]:
+        """Send one outbox message (its id makes a retry recognisable where
+        the platform allows); the platform's ids of what was posted. Raises
+        :class:`~bot.outgoing.DeliveryFailed` when it could not."""
         ...
 
-    async def send_direct(self, user_id: str, doc: Document) -> MessageRef | None:
-        """Send ``doc`` privately to one user; None when that is impossible."""
+
+class UnitOfWork(Protocol):
+    """The transaction of a :meth:`Transactions.atomic` block."""
+
+    @property
+    def wrote(self) -> bool:
+        """Whether anything was written in it so far."""
         ...
 
-    async def send_file(
-        self, room: RoomRef, filename: str, content: bytes, mimetype: str, caption: Document
-    ) -> MessageRef:
-        """Share a file in ``room`` with a caption."""
+
+class Transactions(Protocol):
+    """Units of work: what is written inside one commits together or not at all."""
+
+    def atomic(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """A block whose writes (through any repository) commit together at
+        its end, or roll back together when it raises."""
         ...
 
-    async def send_private(self, room: RoomRef, user_id: str, doc: Document) -> None:
-        """A reply only ``user_id`` sees: in the room where the platform can
-        (Slack's ephemeral messages), else as a direct message."""
+
+class Outbox(Protocol):
+    """Messages stored with the decision that caused them, until delivered."""
+
+    served: set[str]  # the platforms this process delivers on
+
+    async def enqueue(self, messages: Sequence[Outgoing], now: datetime, keep_for: timedelta) -> list[Queued]:
+        """Store messages in the current unit of work (a key stored before
+        is left out); the rows of served platforms, held for this process."""
         ...
 
-    async def update(self, ref: MessageRef, doc: Document) -> None:
-        """Replace the content of a message the bot sent, where the platform
-        allows it quietly (Slack); elsewhere nothing happens."""
+    async def claim(self, platforms: Iterable[str], now: datetime, limit: int) -> list[Queued]:
+        """Hold due rows nobody holds, oldest first."""
+        ...
+
+    async def renew(self, ids: Sequence[int], now: datetime) -> None:
+        """Keep holding these rows."""
+        ...
+
+    async def sent(self, queued: Queued, refs: Sequence[MessageRef], now: datetime) -> None:
+        """Delivered as these platform messages (anchored when the row says so)."""
+        ...
+
+    async def retry_later(self, queued: Queued, error: str, at: datetime) -> None:
+        """Not delivered yet; try again at ``at``."""
+        ...
+
+    async def finish(self, queued: Queued, status: str, error: str | None, now: datetime) -> None:
+        """Failed for good or expired, with the reason."""
+        ...
+
+    async def release(self, ids: Sequence[int]) -> None:
+        """Stop holding rows (shutdown) so another start takes them at once."""
+        ...
+
+    async def reclaim_abandoned(self) -> int:
+        """Free rows held by processes that are gone; how many."""
+        ...
+
+    async def expire_overdue(self, now: datetime) -> int:
+        """Mark rows nobody holds whose time is up as expired; how many."""
+        ...
+
+    async def prune(self, now: datetime) -> int:
+        """Forget old finished rows; how many."""
         ...
 
 
@@ -94,8 +140,8 @@ class Directory(Protocol):
         """A community member by platform id or display name (case-insensitive)."""
         ...
 
-    async def identities(self, member_id: int) -> list[tuple[str, str]]:
-        """The (platform, user id) pairs of a member, oldest first."""
+    async def identities(self, member_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
+        """The (platform, user id) pairs of each member, oldest first."""
         ...
 
 
@@ -213,14 +259,11 @@ class Schedule(Protocol):
 
 
 class Ledger(Protocol):
-    """Exactly-once bookkeeping and message anchors."""
+    """Exactly-once bookkeeping of inbound events, and message anchors."""
 
     async def claim_inbound(self, platform: str, event_id: str, at: datetime) -> bool:
-        """True the first time an inbound event id is seen, False for repeats."""
-        ...
-
-    async def add_anchor(self, ref: MessageRef, anchor: Anchor, at: datetime) -> None:
-        """Remember that a bot message stands for a post or event."""
+        """In the current unit of work: True the first time an inbound event
+        id is claimed, False when it was handled before."""
         ...
 
     async def find_anchor(self, ref: MessageRef) -> Anchor | None:

@@ -7,8 +7,10 @@ label of :class:`Link`), so each renderer has one place to escape it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -140,3 +142,63 @@ def render_plain(doc: Document) -> str:
             lines.extend("• " + "".join(plain_inline(p) for p in item) for item in block.items)
         # Buttons have no plain form: the text around them says what to type.
     return "\n".join(lines)
+
+
+# -- storage form ------------------------------------------------------------
+# Documents wait in the outbox between decision and delivery, so they have a
+# plain JSON form: each piece a list headed by its type's name.
+
+
+def _inline_data(part: Inline) -> list[object]:
+    if isinstance(part, Text):
+        return ["text", part.text]
+    if isinstance(part, Bold):
+        return ["bold", [_inline_data(p) for p in part.parts]]
+    if isinstance(part, Code):
+        return ["code", part.text]
+    if isinstance(part, Link):
+        return ["link", part.url, part.label]
+    return ["mention", part.name, part.platform, part.user_id]
+
+
+def _inline_from(data: list[Any]) -> Inline:
+    kind, *rest = data
+    if kind == "text":
+        return Text(rest[0])
+    if kind == "bold":
+        return Bold(tuple(_inline_from(p) for p in rest[0]))
+    if kind == "code":
+        return Code(rest[0])
+    if kind == "link":
+        return Link(rest[0], rest[1])
+    if kind == "mention":
+        return Mention(rest[0], rest[1], rest[2])
+    raise ValueError(f"not a stored inline piece: {kind!r}")
+
+
+def document_to_json(doc: Document) -> str:
+    """The document as JSON text (see :func:`document_from_json`)."""
+    blocks: list[object] = []
+    for block in doc.blocks:
+        if isinstance(block, Paragraph):
+            blocks.append(["p", [_inline_data(p) for p in block.parts]])
+        elif isinstance(block, BulletList):
+            blocks.append(["ul", [[_inline_data(p) for p in item] for item in block.items]])
+        else:
+            blocks.append(["buttons", [[b.label, b.action, b.value] for b in block.buttons]])
+    return json.dumps(blocks, ensure_ascii=False, separators=(",", ":"))
+
+
+def document_from_json(text: str) -> Document:
+    """The document stored by :func:`document_to_json`."""
+    blocks: list[Block] = []
+    for kind, content in json.loads(text):
+        if kind == "p":
+            blocks.append(Paragraph(tuple(_inline_from(p) for p in content)))
+        elif kind == "ul":
+            blocks.append(BulletList(tuple(tuple(_inline_from(p) for p in item) for item in content)))
+        elif kind == "buttons":
+            blocks.append(Buttons(tuple(Button(label, action, value) for label, action, value in content)))
+        else:
+            raise ValueError(f"not a stored block: {kind!r}")
+    return Document(tuple(blocks))

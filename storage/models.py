@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -231,6 +231,49 @@ class OutboundLedger(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True)
     created_at: datetime
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message the bot decided to send, stored in the transaction of that
+    decision and delivered from here: retried until sent, failed for good
+    (``last_error`` says why) or expired. ``key`` keeps a decision that may
+    run twice from storing it twice; ``lane`` orders delivery (one room's
+    messages in order, rooms side by side); a process delivering a row holds
+    it by ``lease_owner`` until ``lease_until``."""
+
+    __table_args__ = (
+        Index("ix_outboxmessage_due", "status", "platform", "next_attempt_at"),
+        Index("ix_outboxmessage_lease", "lease_owner"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str | None = Field(default=None, unique=True)
+    platform: str
+    kind: str  # room | direct | private | update
+    lane: str
+    room_id: str | None = None
+    user_id: str | None = None
+    member_id: int | None = None
+    reply_to: str | None = None
+    thread_root: str | None = None
+    target: str | None = None
+    reply_handle: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    document: str = Field(sa_column=Column(Text, nullable=False))  # the rich-text document as JSON
+    attachment_name: str | None = None
+    attachment_type: str | None = None
+    attachment: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    anchor_post_id: int | None = Field(default=None, foreign_key="post.id")
+    anchor_event_id: int | None = Field(default=None, foreign_key="event.id")
+    status: str = "pending"  # pending | sent | failed | expired
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime
+    next_attempt_at: datetime
+    expires_at: datetime
+    finished_at: datetime | None = None
+    sent_ref: str | None = None
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
 
 
 class ProcessedInbound(SQLModel, table=True):

@@ -9,9 +9,9 @@ recorded in the outbound ledger under a unique key in the same transaction,
 so its notice is produced exactly once.
 
 The rules are written once, as plain synchronous code over :class:`Sql` —
-a tiny query interface — and run by :mod:`storage.signup_writer` on SQLite
-(stdlib ``sqlite3``, many requests per transaction) or on PostgreSQL
-(through SQLAlchemy, one request per transaction).
+a tiny query interface — and run by :mod:`storage.repositories.events`
+inside the unit of work of the command that asked (so the sign-up, the
+inbound event's claim and the replies commit together).
 """
 
 from __future__ import annotations

@@ -16,12 +16,11 @@ import asyncpg
 import pytest
 
 from adapters.console.adapter import ConsoleAdapter
-from adapters.runtime import build_bot
+from adapters.runtime import Core, running_core
 from bot.app import Bot
 from bot.config import Settings
 from bot.ports import Clock
-from storage.engine import Database, sqlite_url_for_path
-from storage.signup_writer import signup_runner
+from storage.engine import sqlite_url_for_path
 
 # Saturday 28 November 2026, 11:00 in Amsterdam.
 START = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
@@ -41,10 +40,15 @@ class Transcript:
     """Drive the console like a user: ``await say("!kc help")`` returns what
     the bot printed in answer, as text."""
 
-    def __init__(self, bot: Bot, console: ConsoleAdapter, out: io.StringIO) -> None:
-        self.bot = bot
+    def __init__(self, core: Core, console: ConsoleAdapter, out: io.StringIO) -> None:
+        self.core = core
+        self.bot: Bot = core.bot
         self.console = console
         self.out = out
+
+    async def delivered(self) -> None:
+        """Wait until every stored message was printed (after a job ran)."""
+        await self.core.deliverer.idle()
 
     async def say(self, line: str, *, as_user: str | None = None) -> str:
         """Type ``line`` (as ``as_user`` if given); the new output lines."""
@@ -126,17 +130,11 @@ async def console_on(
     db_path: Path, user: str = "rene", clock: Clock | None = None, settings: Settings | None = None
 ) -> AsyncIterator[Transcript]:
     """A bot with a console on the SQLite file at ``db_path``, stopped on exit."""
-    db = Database(sqlite_url_for_path(db_path))
-    runner = signup_runner(db)
-    try:
-        bot = await build_bot(settings or console_settings(db_path), db, clock or FakeClock(), runner)
+    async with running_core(settings or console_settings(db_path), clock or FakeClock()) as core:
         out = io.StringIO()
-        console = ConsoleAdapter(bot.handle, out, user, db_path.parent / "files")
-        bot.attach(console)
-        yield Transcript(bot, console, out)
-    finally:
-        await runner.close()
-        await db.dispose()
+        console = ConsoleAdapter(core.handle_and_deliver, out, user, db_path.parent / "files")
+        core.attach(console)
+        yield Transcript(core, console, out)
 
 
 @pytest.fixture

@@ -26,7 +26,8 @@ from bot.incoming import (
     ReactionRemoved,
     RoomRef,
 )
-from bot.richtext import Document, render_plain
+from bot.outgoing import Kind, Queued
+from bot.richtext import render_plain
 
 PLATFORM = "console"
 ROOM = RoomRef(PLATFORM, "console")
@@ -55,7 +56,7 @@ class ConsoleAdapter:
     platform = PLATFORM
 
     def __init__(
-        self, handle: Callable[[Incoming], Awaitable[None]], out: TextIO, user: str, files_dir: Path
+        self, handle: Callable[[Incoming], Awaitable[object]], out: TextIO, user: str, files_dir: Path
     ) -> None:
         self._handle = handle
         self._out = out
@@ -65,29 +66,23 @@ class ConsoleAdapter:
 
     # -- Messenger port ----------------------------------------------------
 
-    async def send(self, room: RoomRef, doc: Document, *, in_reply_to: MessageRef | None = None) -> MessageRef:
-        """Print a bot message in the console room."""
-        return self._print(BOT_NAME, render_plain(doc))
-
-    async def send_direct(self, user_id: str, doc: Document) -> MessageRef | None:
-        """Print a private message, naming its recipient."""
-        return self._print(f"{BOT_NAME} → {user_id} (DM)", render_plain(doc), author=BOT_NAME)
-
-    async def send_private(self, room: RoomRef, user_id: str, doc: Document) -> None:
-        """The console has no private corner in the room: print it as a DM."""
-        await self.send_direct(user_id, doc)
-
-    async def update(self, ref: MessageRef, doc: Document) -> None:
-        """Printed lines stay as they are; the console has no buttons to press anyway."""
-
-    async def send_file(
-        self, room: RoomRef, filename: str, content: bytes, mimetype: str, caption: Document
-    ) -> MessageRef:
-        """Save the file under the data folder and print where it is."""
-        self._files_dir.mkdir(parents=True, exist_ok=True)
-        path = self._files_dir / Path(filename).name
-        path.write_bytes(content)
-        return self._print(BOT_NAME, f"{render_plain(caption)}\n📎 {path}")
+    async def deliver(self, message: Queued) -> list[MessageRef]:
+        """Print a stored message: in the room, or as a DM naming its reader
+        (the console has no private corner in a room); a file is saved
+        under the data folder and its path printed. Updates of earlier
+        messages are not shown: printed lines stay as they are."""
+        outgoing = message.message
+        text = render_plain(outgoing.doc)
+        if outgoing.attachment is not None:
+            self._files_dir.mkdir(parents=True, exist_ok=True)
+            path = self._files_dir / Path(outgoing.attachment.filename).name
+            path.write_bytes(outgoing.attachment.content)
+            text = f"{text}\n📎 {path}"
+        if outgoing.kind == Kind.UPDATE:
+            return []
+        if outgoing.kind in (Kind.DIRECT, Kind.PRIVATE):
+            return [self._print(f"{BOT_NAME} → {outgoing.user_id} (DM)", text, author=BOT_NAME)]
+        return [self._print(BOT_NAME, text)]
 
     # -- input -------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The Matrix adapter: a matrix-nio client that syncs, translates and replies.
+"""The Matrix adapter: a matrix-nio client that syncs, translates and delivers.
 
 Position (rule 8): the sync token is saved after the events of a sync were
 handled, so a crash replays at most that sync (and inbound deduplication by
@@ -6,6 +6,14 @@ event id drops what was already answered). On first start the bot takes the
 current position without handling history. A ``limited`` timeline (more
 events than the sync returned) is paged back to the previous position, so no
 command of a burst is lost.
+
+No single event stops the bot: an event whose handling fails keeps the
+position where it is and the sync is tried again; after
+:data:`EVENT_ATTEMPTS` failures the event is logged as given up and skipped.
+
+Delivery: every message is sent with a transaction id made from its outbox
+row, so when a send is retried (a lost response, a crash before the row was
+marked sent) the homeserver recognises it and does not post it twice.
 """
 
 from __future__ import annotations
@@ -18,17 +26,19 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from aiohttp import ClientError
 from nio import (
     AsyncClient,
     AsyncClientConfig,
     InviteMemberEvent,
-    JoinError,
     LoginResponse,
     MessageDirection,
     ReactionEvent,
     RedactionEvent,
     RoomCreateResponse,
     RoomGetEventResponse,
+    RoomGetStateEventResponse,
+    RoomMemberEvent,
     RoomMessagesResponse,
     RoomMessageText,
     RoomPreset,
@@ -37,7 +47,7 @@ from nio import (
     UploadResponse,
 )
 
-from adapters.matrix.render import message_content
+from adapters.matrix.render import fits_in_event, message_content
 from adapters.matrix.translate import (
     PLATFORM,
     actor,
@@ -49,16 +59,9 @@ from adapters.matrix.translate import (
     text_message,
 )
 from bot.config import MatrixSettings
-from bot.incoming import (
-    Actor,
-    Incoming,
-    MessageRef,
-    QuotedMessage,
-    ReactionAdded,
-    ReactionRemoved,
-    RoomRef,
-)
-from bot.richtext import Document, document, paragraph
+from bot.incoming import Actor, Incoming, MessageRef, QuotedMessage, ReactionAdded, ReactionRemoved
+from bot.outgoing import DeliveryFailed, Kind, Outgoing, Queued
+from bot.paging import paginate
 from storage.repositories.adapter_state import SqlAdapterState
 
 log = logging.getLogger(__name__)
@@ -75,14 +78,21 @@ def _expect(response: object, kind: type[T], what: str) -> T:
         raise MatrixRequestFailed(f"Matrix: {what} failed: {response}")
     return response
 
+
 SYNC_TIMEOUT_MS = 30_000
 BACKFILL_PAGE = 100
+# Tries at handling one event before it is given up (logged) and skipped.
+EVENT_ATTEMPTS = 3
 # Rooms with lazily loaded members: display names of senders without the
 # whole member list; the timeline limit stays the server's default (100).
 SYNC_FILTER: dict[str, Any] = {"room": {"state": {"lazy_load_members": True}, "timeline": {"lazy_load_members": True}}}
 FIRST_SYNC_FILTER: dict[str, Any] = {"room": {"timeline": {"limit": 0}}}
 _TOKEN_KEY = "matrix:next_batch"
 _LOGIN_KEY = "matrix:login"
+# Error answers that will come again however often a request is repeated…
+_PERMANENT_STATUSES = range(400, 500)
+# …except these: a rate limit passes, and a lost login is the operator's to fix.
+_NOT_PERMANENT_CODES = ("M_LIMIT_EXCEEDED", "M_UNKNOWN_TOKEN")
 
 
 class MatrixAdapter:
@@ -90,24 +100,28 @@ class MatrixAdapter:
 
     platform = PLATFORM
 
-    def __init__(self, settings: MatrixSettings, handle: Callable[[Incoming], Awaitable[None]],
+    def __init__(self, settings: MatrixSettings, handle: Callable[[Incoming], Awaitable[object]],
                  state: SqlAdapterState) -> None:
         assert settings.homeserver and settings.user_id
         self.settings = settings
         self.user_id = settings.user_id
         self._handle = handle
         self._state = state
-        # nio retries 429s itself after the server's retry_after_ms, and
-        # timeouts with backoff: never spinning, never giving up on a reply.
-        config = AsyncClientConfig(max_limit_exceeded=None, max_timeouts=None, backoff_factor=0.5,
-                                   max_timeout_retry_wait_time=30, store_sync_tokens=False)
+        # nio hands 429s and connection errors back at once instead of
+        # retrying inside one call: the sync loop and the outbox's deliverer
+        # back off themselves, so a retry never blocks other rooms and every
+        # wait shows in the logs and in `kenniscafe outbox`.
+        config = AsyncClientConfig(max_limit_exceeded=0, max_timeouts=0, store_sync_tokens=False)
         self.client = AsyncClient(settings.homeserver, settings.user_id, device_id=settings.device_id or "",
                                   config=config)
         self._token: str | None = None
-        self._threads: dict[str, str] = {}  # event id → thread root, to reply in the thread
         self._stopping = asyncio.Event()
         self._poll: asyncio.Task[Any] | None = None
+        self._handling: asyncio.Task[bool] | None = None
+        self._event_failures: dict[str, int] = {}
+        self._dm_checked: set[str] = set()  # direct rooms whose member was seen there since start
         self.backfilled = 0  # events recovered from limited timelines (for logs and tests)
+        self.given_up: list[str] = []  # events skipped after EVENT_ATTEMPTS failures
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -123,34 +137,48 @@ class MatrixAdapter:
             await self._save_position(first.next_batch)
 
     async def run(self) -> None:
-        """Sync and handle until :meth:`stop`; errors back off with jitter."""
+        """Sync and handle until :meth:`stop`; errors back off with jitter.
+        Nothing that goes wrong with one sync or one event ends this loop."""
         failures = 0
         while not self._stopping.is_set():
             try:
                 self._poll = asyncio.ensure_future(
                     self.client.sync(timeout=SYNC_TIMEOUT_MS, sync_filter=SYNC_FILTER, since=self._token)
                 )
-                response = await self._poll
+                response = _expect(await self._poll, SyncResponse, f"syncing with {self.settings.homeserver}")
+                self._poll = None
+                # Shielded: stopping lets the events in hand finish.
+                self._handling = asyncio.ensure_future(self._on_sync(response))
+                complete = await asyncio.shield(self._handling)
             except asyncio.CancelledError:
                 if self._stopping.is_set():
                     return
                 raise
+            except (MatrixRequestFailed, ClientError, TimeoutError) as error:
+                complete = False
+                log.warning("Matrix: %s", error if isinstance(error, MatrixRequestFailed)
+                            else f"{self.settings.homeserver} unreachable: {error!r}")
+            except Exception:
+                complete = False
+                log.exception("Matrix: handling a sync failed; trying it again")
             finally:
                 self._poll = None
-            if not isinstance(response, SyncResponse):
-                failures += 1
-                delay = min(60.0, 2.0 ** min(failures, 6)) * random.uniform(0.5, 1.0)
-                log.warning("Matrix sync failed (%s); retrying in %.1f s", response, delay)
-                await self._sleep(delay)
+                self._handling = None
+            if complete:
+                failures = 0
                 continue
-            failures = 0
-            await self._on_sync(response)
+            failures += 1
+            delay = min(60.0, 2.0 ** min(failures, 6)) * random.uniform(0.5, 1.0)
+            log.info("Matrix: next sync in %.1f s", delay)
+            await self._sleep(delay)
 
     async def stop(self) -> None:
-        """Cancel the long-poll (not wait it out); the event in hand finishes."""
+        """Cancel the long-poll (not wait it out); the events in hand finish."""
         self._stopping.set()
         if self._poll is not None:
             self._poll.cancel()
+        if self._handling is not None:
+            await asyncio.gather(self._handling, return_exceptions=True)
 
     async def close(self) -> None:
         """Release the HTTP session."""
@@ -158,55 +186,67 @@ class MatrixAdapter:
 
     # -- Messenger port ----------------------------------------------------
 
-    async def send(self, room: RoomRef, doc: Document, *, in_reply_to: MessageRef | None = None) -> MessageRef:
-        """Post ``doc`` as HTML plus plain text, as a reply (in its thread) when asked."""
-        content = message_content(doc)
-        if in_reply_to is not None:
-            content["m.relates_to"] = reply_relation(in_reply_to.message_id, self._threads.get(in_reply_to.message_id))
-        return await self._send_content(room.room_id, content)
-
-    async def send_direct(self, user_id: str, doc: Document) -> MessageRef | None:
-        """A DM in the direct room with ``user_id`` (created on first use)."""
-        room_id = await self._direct_room(user_id)
-        if room_id is None:
-            return None
-        return await self._send_content(room_id, message_content(doc))
-
-    async def send_private(self, room: RoomRef, user_id: str, doc: Document) -> None:
-        """Matrix has no ephemeral messages: a DM."""
-        await self.send_direct(user_id, doc)
-
-    async def update(self, ref: MessageRef, doc: Document) -> None:
-        """Not done on Matrix: an edit notifies the room again; `event E3` shows the seats."""
-
-    async def send_file(self, room: RoomRef, filename: str, content: bytes, mimetype: str,
-                        caption: Document) -> MessageRef:
-        """Upload a file and post it after its caption."""
-        await self.send(room, caption)
-        upload, _ = await self.client.upload(io.BytesIO(content), content_type=mimetype, filename=filename,
-                                             filesize=len(content))
-        upload = _expect(upload, UploadResponse, f"uploading {filename}")
-        file_content = {"msgtype": "m.file", "body": filename, "url": upload.content_uri,
-                        "info": {"mimetype": mimetype, "size": len(content)}}
-        return await self._send_content(room.room_id, file_content)
+    async def deliver(self, message: Queued) -> list[MessageRef]:
+        """Send a stored message: HTML plus plain text, as a reply (in its
+        thread) where it answers one, in several events when it is too long
+        for one. Each event's transaction id comes from the outbox row, so a
+        repeated attempt is dropped by the homeserver. Matrix has neither
+        ephemeral messages nor quiet edits: private answers are DMs, updates
+        are skipped (`event E3` shows the seats)."""
+        outgoing = message.message
+        if outgoing.kind == Kind.UPDATE:
+            return []
+        if outgoing.kind in (Kind.DIRECT, Kind.PRIVATE):
+            assert outgoing.user_id is not None
+            room_id = await self._direct_room(outgoing.user_id)
+        else:
+            assert outgoing.room_id is not None
+            room_id = outgoing.room_id
+        refs = []
+        for number, page in enumerate(paginate(outgoing.doc, fits_in_event)):
+            content = message_content(page)
+            relation = _relation(outgoing, first=number == 0)
+            if relation is not None:
+                content["m.relates_to"] = relation
+            refs.append(await self._send_content(room_id, content, f"kc{message.id}.{number}"))
+        if outgoing.attachment is not None:
+            refs.append(await self._send_file(room_id, outgoing, f"kc{message.id}.file"))
+        return refs
 
     # -- sync handling -----------------------------------------------------
 
-    async def _on_sync(self, response: SyncResponse) -> None:
+    async def _on_sync(self, response: SyncResponse) -> bool:
+        """Handle a sync's invites and events, rooms side by side; save the
+        position only when every event is done. False when an event should
+        be tried again (the position stays, the same sync comes back)."""
         await self._on_invites(response)
         rooms = [self._on_room(room_id, info) for room_id, info in response.rooms.join.items()]
-        await asyncio.gather(*rooms)
+        if not all(await asyncio.gather(*rooms)):
+            return False
         await self._save_position(response.next_batch)
+        return True
 
-    async def _on_room(self, room_id: str, info: Any) -> None:
+    async def _on_room(self, room_id: str, info: Any) -> bool:
         events = list(info.timeline.events)
         if info.timeline.limited and self._token is not None:
             events = await self._backfill(room_id, info.timeline.prev_batch) + events
         for event in events:
+            event_id = str(getattr(event, "event_id", "?"))
             try:
                 await self._on_event(room_id, event)
             except Exception:
-                log.exception("Matrix: handling %s in %s failed", getattr(event, "event_id", "?"), room_id)
+                failures = self._event_failures.get(event_id, 0) + 1
+                if failures < EVENT_ATTEMPTS:
+                    self._event_failures[event_id] = failures
+                    log.exception("Matrix: handling %s in %s failed (try %d of %d)", event_id, room_id,
+                                  failures, EVENT_ATTEMPTS)
+                    return False  # this room stops here, in order; the sync is tried again
+                self._event_failures.pop(event_id, None)
+                self.given_up.append(event_id)
+                log.exception("Matrix: giving up on %s in %s after %d tries", event_id, room_id, failures)
+            else:
+                self._event_failures.pop(event_id, None)
+        return True
 
     async def _backfill(self, room_id: str, prev_batch: str | None) -> list[Any]:
         """The events a limited timeline left out, oldest first, back to our position."""
@@ -215,7 +255,9 @@ class MatrixAdapter:
         while start:
             page = await self.client.room_messages(room_id, start=start, end=self._token,
                                                    direction=MessageDirection.back, limit=BACKFILL_PAGE)
-            if not isinstance(page, RoomMessagesResponse) or not page.chunk:
+            if not isinstance(page, RoomMessagesResponse):
+                raise MatrixRequestFailed(f"Matrix: reading back {room_id} failed: {page}")
+            if not page.chunk:
                 break
             older.extend(page.chunk)
             self.backfilled += len(page.chunk)
@@ -225,6 +267,9 @@ class MatrixAdapter:
         return list(reversed(older))
 
     async def _on_event(self, room_id: str, event: Any) -> None:
+        if isinstance(event, RoomMemberEvent):
+            await self._on_membership(room_id, event)
+            return
         if getattr(event, "sender", None) == self.user_id:
             return
         if isinstance(event, RoomMessageText):
@@ -236,8 +281,6 @@ class MatrixAdapter:
 
     async def _on_message(self, room_id: str, event: RoomMessageText) -> None:
         related = relations(event.source.get("content", {}))
-        if related.thread_root:
-            self._threads[event.event_id] = related.thread_root
         reply_to = await self._quoted(room_id, related.reply_to) if related.reply_to else None
         await self._handle(text_message(room_id, event.source, self._display_name(room_id, event.sender), reply_to))
 
@@ -257,31 +300,100 @@ class MatrixAdapter:
         if remembered is None:
             return  # not a reaction we saw
         reaction = json.loads(remembered)
-        await self._state.delete(key)
         await self._handle(ReactionRemoved(
             sender=self._actor(room_id, reaction["sender"]), target=message_ref(room_id, reaction["target"]),
             emoji=reaction["key"], event_id=event.event_id,
         ))
+        await self._state.delete(key)
 
     async def _on_invites(self, response: SyncResponse) -> None:
+        """Join rooms the configured people or servers invite us to; decline
+        every other invite without joining (a room where we may not even
+        speak must cost us nothing)."""
         for room_id, info in response.rooms.invite.items():
             inviter = next(
                 (e.sender for e in info.invite_state
                  if isinstance(e, InviteMemberEvent) and e.state_key == self.user_id and e.membership == "invite"),
                 None,
             )
-            joined = await self.client.join(room_id)
-            if isinstance(joined, JoinError):
-                log.warning("Matrix: could not join %s: %s", room_id, joined)
-                continue
-            if inviter is not None and inviter_allowed(inviter, self.settings.allowed_inviters):
-                log.info("Matrix: joined %s, invited by %s", room_id, inviter)
-                continue
-            # Politely explain, then leave: we only serve configured communities.
-            await self._send_content(room_id, message_content(document(paragraph(
-                "Thanks for the invitation! I only join rooms when invited by the people or servers "
-                "my configuration allows, so I'm leaving again."))))
+            try:
+                if inviter is not None and inviter_allowed(inviter, self.settings.allowed_inviters):
+                    log.info("Matrix: joining %s, invited by %s: %s", room_id, inviter, await self.client.join(room_id))
+                else:
+                    log.warning("Matrix: declining the invite to %s from %s (not in allowed_inviters)",
+                                room_id, inviter)
+                    await self.client.room_leave(room_id)
+            except (ClientError, TimeoutError) as error:
+                log.warning("Matrix: could not answer the invite to %s: %r", room_id, error)
+
+    async def _on_membership(self, room_id: str, event: RoomMemberEvent) -> None:
+        """A member who leaves their direct room with us gets a new one with
+        the next DM (a message to a room they left would never reach them)."""
+        if event.membership not in ("leave", "ban") or event.state_key == self.user_id:
+            return
+        key = f"matrix:dm:{event.state_key}"
+        if await self._state.get(key) == room_id:
+            log.info("Matrix: %s left the direct room %s; the next DM opens a new one", event.state_key, room_id)
+            await self._state.delete(key)
+            self._dm_checked.discard(room_id)
             await self.client.room_leave(room_id)
+
+    # -- sending -----------------------------------------------------------
+
+    async def _send_content(self, room_id: str, content: dict[str, Any], tx_id: str) -> MessageRef:
+        response = await self._request(self.client.room_send(
+            room_id, "m.room.message", content, tx_id=tx_id, ignore_unverified_devices=True))
+        if not isinstance(response, RoomSendResponse):
+            raise delivery_failure(response, f"sending to {room_id}")
+        return message_ref(room_id, response.event_id)
+
+    async def _send_file(self, room_id: str, outgoing: Outgoing, tx_id: str) -> MessageRef:
+        file = outgoing.attachment
+        assert file is not None
+        upload, _ = await self._request(self.client.upload(
+            io.BytesIO(file.content), content_type=file.mimetype, filename=file.filename, filesize=len(file.content)))
+        if not isinstance(upload, UploadResponse):
+            raise delivery_failure(upload, f"uploading {file.filename}")
+        content = {"msgtype": "m.file", "body": file.filename, "url": upload.content_uri,
+                   "info": {"mimetype": file.mimetype, "size": len(file.content)}}
+        return await self._send_content(room_id, content, tx_id)
+
+    async def _direct_room(self, user_id: str) -> str:
+        """The direct room with ``user_id``: the one opened before while they
+        are still in it, else a new one."""
+        key = f"matrix:dm:{user_id}"
+        room_id = await self._state.get(key)
+        if room_id is not None and (room_id in self._dm_checked or await self._still_with_us(room_id, user_id)):
+            self._dm_checked.add(room_id)
+            return room_id
+        if room_id is not None:
+            log.info("Matrix: %s is no longer in %s; opening a new direct room", user_id, room_id)
+            await self._request(self.client.room_leave(room_id))
+        created = await self._request(self.client.room_create(
+            is_direct=True, invite=[user_id], preset=RoomPreset.trusted_private_chat))
+        if not isinstance(created, RoomCreateResponse):
+            raise delivery_failure(created, f"opening a direct room with {user_id}")
+        await self._state.set(key, created.room_id)
+        self._dm_checked.add(created.room_id)
+        return str(created.room_id)
+
+    async def _still_with_us(self, room_id: str, user_id: str) -> bool:
+        """Whether ``user_id`` is in (or invited to) a direct room of ours."""
+        found = await self._request(self.client.room_get_state_event(room_id, "m.room.member", user_id))
+        if isinstance(found, RoomGetStateEventResponse):
+            return found.content.get("membership") in ("join", "invite")
+        failure = delivery_failure(found, f"checking {room_id}")
+        if not failure.permanent:
+            raise failure
+        return False  # the room or the membership is gone, or we are not in it
+
+    async def _request(self, call: Awaitable[T]) -> T:
+        """A request whose connection errors become retryable delivery failures."""
+        try:
+            return await call
+        except (ClientError, TimeoutError) as error:
+            raise DeliveryFailed(f"Matrix: {self.settings.homeserver} unreachable: {error!r}",
+                                 permanent=False) from error
 
     # -- helpers -----------------------------------------------------------
 
@@ -324,27 +436,32 @@ class MatrixAdapter:
     def _actor(self, room_id: str, user_id: str) -> Actor:
         return actor(user_id, self._display_name(room_id, user_id))
 
-    async def _send_content(self, room_id: str, content: dict[str, Any]) -> MessageRef:
-        response = await self.client.room_send(room_id, "m.room.message", content, ignore_unverified_devices=True)
-        sent = _expect(response, RoomSendResponse, f"sending to {room_id}")
-        return message_ref(room_id, sent.event_id)
-
-    async def _direct_room(self, user_id: str) -> str | None:
-        key = f"matrix:dm:{user_id}"
-        room_id = await self._state.get(key)
-        if room_id is not None:
-            return room_id
-        created = await self.client.room_create(is_direct=True, invite=[user_id],
-                                                preset=RoomPreset.trusted_private_chat)
-        if not isinstance(created, RoomCreateResponse):
-            log.warning("Matrix: no direct room with %s: %s", user_id, created)
-            return None
-        await self._state.set(key, created.room_id)
-        return str(created.room_id)
-
     async def _sleep(self, seconds: float) -> None:
         try:
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
         except TimeoutError:
             pass
 
+
+def delivery_failure(response: object, what: str) -> DeliveryFailed:
+    """A homeserver's error answer as a delivery failure: rate limits, server
+    errors and unknown answers are worth retrying (after ``retry_after_ms``
+    when given); other 4xx errors (forbidden, not found, too large) are not."""
+    code = getattr(response, "status_code", None)
+    status = getattr(getattr(response, "transport_response", None), "status", None)
+    retry_ms = getattr(response, "retry_after_ms", None)
+    reason = f"Matrix: {what} failed: {response}"
+    if code == "M_LIMIT_EXCEEDED" or status == 429:
+        return DeliveryFailed(reason, permanent=False, retry_after=retry_ms / 1000 if retry_ms else None)
+    permanent = status in _PERMANENT_STATUSES and code not in _NOT_PERMANENT_CODES
+    return DeliveryFailed(reason, permanent=permanent)
+
+
+def _relation(outgoing: Outgoing, *, first: bool) -> dict[str, Any] | None:
+    """How a page of a message relates to others: the first page answers the
+    message it replies to (in its thread); later pages stay in the thread."""
+    if first and outgoing.reply_to is not None and outgoing.reply_to.startswith("$"):
+        return reply_relation(outgoing.reply_to, outgoing.thread_root)
+    if outgoing.thread_root is not None:
+        return {"rel_type": "m.thread", "event_id": outgoing.thread_root}
+    return None

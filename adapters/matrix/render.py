@@ -4,6 +4,7 @@ plain ``body``. Every piece of user text is HTML-escaped, so a title such as
 
 from __future__ import annotations
 
+import json
 from html import escape
 from typing import Any
 from urllib.parse import quote
@@ -61,6 +62,45 @@ def render_html(doc: Document) -> str:
     return html
 
 
+def mentioned_users(doc: Document) -> list[str]:
+    """The Matrix users the document mentions on purpose (as Mention pieces)."""
+    found: list[str] = []
+
+    def visit(part: Inline) -> None:
+        if isinstance(part, Bold):
+            for inner in part.parts:
+                visit(inner)
+        elif isinstance(part, Mention) and part.platform == "matrix" and part.user_id and part.user_id not in found:
+            found.append(part.user_id)
+
+    for block in doc.blocks:
+        if isinstance(block, Paragraph):
+            for part in block.parts:
+                visit(part)
+        elif isinstance(block, BulletList):
+            for item in block.items:
+                for part in item:
+                    visit(part)
+    return found
+
+
 def message_content(doc: Document, *, msgtype: str = "m.notice") -> dict[str, Any]:
-    """The content of an ``m.room.message`` event for the document."""
-    return {"msgtype": msgtype, "body": render_plain(doc), "format": HTML_FORMAT, "formatted_body": render_html(doc)}
+    """The content of an ``m.room.message`` event for the document.
+
+    ``m.mentions`` lists exactly who the bot means to notify (usually
+    nobody), so an "@room" or a member's name inside a user's title never
+    pings anyone in clients that follow intentional mentions."""
+    users = mentioned_users(doc)
+    return {"msgtype": msgtype, "body": render_plain(doc), "format": HTML_FORMAT, "formatted_body": render_html(doc),
+            "m.mentions": {"user_ids": users} if users else {}}
+
+
+# Synapse refuses events over 65,536 bytes of canonical JSON. Our content
+# (measured with every non-ASCII character escaped, its worst case) stays
+# well below, leaving room for the relation and the event's envelope.
+MAX_CONTENT_BYTES = 48_000
+
+
+def fits_in_event(doc: Document) -> bool:
+    """Whether the document's message stays within one event."""
+    return len(json.dumps(message_content(doc))) <= MAX_CONTENT_BYTES

@@ -1,10 +1,20 @@
 """The Slack adapter on slack-bolt's AsyncApp: Socket Mode by default, HTTP
 mode (signatures verified) by config.
 
-Every command, action and view is acknowledged first and worked on after,
-so Slack's 3 seconds are never at risk; retried events are dropped by the
-core's inbound deduplication on their ``event_id``; 429 answers are retried
-after Retry-After by slack-sdk's rate-limit retry handler.
+Inbound: Events API events (messages, reactions) are handled before they are
+acknowledged — the handling only decides and stores, in milliseconds — so
+when the process dies first, Slack delivers the event again; retried events
+are dropped by the core's inbound deduplication on their ``event_id``. Slash
+commands, button presses and form submissions are acknowledged first (Slack
+never retries those, and the 3 seconds must not be at risk) and deduplicated
+by their ``trigger_id``.
+
+Outbound (:meth:`SlackAdapter.deliver`): answers to slash commands and
+buttons go through the request's ``response_url``, which works in channels
+the bot was never invited to; everything else through the Web API. 429s are
+retried after Retry-After and connection errors once by slack-sdk's retry
+handlers; what still fails goes back to the outbox's deliverer, which
+retries transient failures with backoff and records permanent ones.
 """
 
 from __future__ import annotations
@@ -16,15 +26,21 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientError, web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_server import AsyncSlackAppServer
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.modal import CALLBACK_ID, event_form_view, field_errors, read_submission
-from adapters.slack.render import message_args
+from adapters.slack.render import fits_in_message, message_args
 from adapters.slack.translate import (
     PLATFORM,
     actor,
@@ -43,17 +59,34 @@ from bot.incoming import (
     ReactionAdded,
     RoomRef,
 )
+from bot.outgoing import DeliveryFailed, Kind, Outgoing, Queued
+from bot.paging import paginate
 from bot.ports import Clock
-from bot.richtext import Document, render_plain
+from bot.richtext import Document, paragraph, render_plain
 from bot.services.archive import BOOKMARK
 
 log = logging.getLogger(__name__)
 
 RATE_LIMIT_RETRIES = 5
+CONNECTION_RETRIES = 2
 HTTP_PATH = "/slack/events"
+# Events are acknowledged once handled; a handling slower than this is
+# acknowledged anyway (Slack allows 3 s) and finishes afterwards.
+EVENT_ACK_SECONDS = 2.5
 _MODAL_TEXTS = {"", "event new", "event nieuw"}
+# Slack errors worth retrying; every other error would come back unchanged.
+_TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout",
+                     "invalid_auth", "not_authed", "account_inactive", "token_revoked", "team_added_to_org"}
+# The bot may not post here: it was never invited (or the channel is gone).
+_NOT_HERE = {"not_in_channel", "channel_not_found", "is_archived"}
+_INVITE_HINT = "(I'm not in this channel, so I answered here. Invite me with /invite to post in it.)"
 
 CommunityOf = Callable[[RoomRef], tuple[str, str] | None]  # room → (time zone, language)
+
+
+def _retry_handlers() -> list[AsyncRetryHandler]:
+    return [AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+            AsyncConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES)]
 
 
 class SlackAdapter:
@@ -61,7 +94,7 @@ class SlackAdapter:
 
     platform = PLATFORM
 
-    def __init__(self, settings: SlackSettings, handle: Callable[[Incoming], Awaitable[None]],
+    def __init__(self, settings: SlackSettings, handle: Callable[[Incoming], Awaitable[object]],
                  community_of: CommunityOf, clock: Clock, *, http_host: str = "0.0.0.0") -> None:
         self.settings = settings
         self._handle = handle
@@ -70,15 +103,16 @@ class SlackAdapter:
         self._http_host = http_host
         self.client = AsyncWebClient(
             token=settings.bot_token, base_url=settings.api_url or "https://slack.com/api/",
-            retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)],
+            retry_handlers=_retry_handlers(),
         )
         http = settings.mode == "http"
+        # process_before_response: an event is acknowledged after its
+        # listener returned (see _on_event), not before it ran.
         self.app = AsyncApp(client=self.client, signing_secret=settings.signing_secret,
-                            request_verification_enabled=http)
+                            request_verification_enabled=http, process_before_response=True)
         self._socket: AsyncSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
         self._names: dict[str, str] = {}
-        self._threads: dict[str, str] = {}  # message ts → thread ts, to answer in the thread
         self._stopping = asyncio.Event()
         self._work: set[asyncio.Task[None]] = set()
         self._register()
@@ -106,8 +140,10 @@ class SlackAdapter:
         self._stopping.set()
         if self._socket is not None:
             await self._socket.close_async()
+            self._socket = None
         if self._runner is not None:
             await self._runner.cleanup()
+            self._runner = None
         await asyncio.gather(*self._work, return_exceptions=True)
 
     async def close(self) -> None:
@@ -115,32 +151,111 @@ class SlackAdapter:
 
     # -- Messenger port ----------------------------------------------------
 
-    async def send(self, room_ref: RoomRef, doc: Document, *, in_reply_to: MessageRef | None = None) -> MessageRef:
-        """Post blocks with a text fallback; in the thread when the message was."""
-        thread = self._threads.get(in_reply_to.message_id) if in_reply_to else None
-        response = await self.client.chat_postMessage(channel=room_ref.room_id, thread_ts=thread, **message_args(doc))
-        return MessageRef(room(str(response["channel"])), str(response["ts"]))
+    async def deliver(self, message: Queued) -> list[MessageRef]:
+        """Send a stored message, mapping Slack's errors to retryable or permanent failures."""
+        outgoing = message.message
+        try:
+            if outgoing.kind == Kind.UPDATE:
+                await self._update(outgoing)
+                return []
+            if outgoing.kind == Kind.DIRECT:
+                assert outgoing.user_id is not None
+                return await self._post_direct(outgoing.user_id, outgoing)
+            if outgoing.kind == Kind.PRIVATE:
+                await self._post_private(outgoing)
+                return []
+            return await self._post_in_room(outgoing)
+        except SlackApiError as error:
+            raise slack_failure(error) from error
+        except (ClientError, TimeoutError) as error:
+            raise DeliveryFailed(f"Slack unreachable: {error!r}", permanent=False) from error
 
-    async def send_direct(self, user_id: str, doc: Document) -> MessageRef | None:
-        """A DM in the user's direct conversation with the bot."""
+    async def _post_in_room(self, outgoing: Outgoing) -> list[MessageRef]:
+        """A public answer. To a slash command it goes through its
+        response_url (shown with the command, in any channel) unless it
+        stands for a post or event: then it is posted, so reactions on it
+        can be counted, falling back to the response_url where the bot may
+        not post."""
+        assert outgoing.room_id is not None
+        if outgoing.reply_handle is not None and outgoing.anchor is None and outgoing.attachment is None:
+            await self._respond(outgoing.reply_handle, outgoing.doc, in_channel=True)
+            return []
+        try:
+            refs = await self._post_pages(outgoing.room_id, outgoing)
+            if outgoing.attachment is not None:
+                refs.append(await self._upload(outgoing.room_id, outgoing))
+            return refs
+        except SlackApiError as error:
+            if _error_code(error) not in _NOT_HERE or outgoing.reply_handle is None:
+                raise
+            doc = Document((*outgoing.doc.blocks, paragraph(_INVITE_HINT)))
+            await self._respond(outgoing.reply_handle, doc, in_channel=True)
+            return []
+
+    async def _post_pages(self, channel: str, outgoing: Outgoing) -> list[MessageRef]:
+        refs = []
+        for page in paginate(outgoing.doc, fits_in_message):
+            response = await self.client.chat_postMessage(channel=channel, thread_ts=outgoing.thread_root,
+                                                          **message_args(page))
+            refs.append(MessageRef(room(str(response["channel"])), str(response["ts"])))
+        return refs
+
+    async def _post_private(self, outgoing: Outgoing) -> None:
+        """Only the user sees it: the response_url's ephemeral answer, else an
+        ephemeral message, else (the bot is not in the channel) a DM."""
+        assert outgoing.user_id is not None and outgoing.room_id is not None
+        if outgoing.reply_handle is not None:
+            await self._respond(outgoing.reply_handle, outgoing.doc, in_channel=False)
+            return
+        for page in paginate(outgoing.doc, fits_in_message):
+            try:
+                await self.client.chat_postEphemeral(channel=outgoing.room_id, user=outgoing.user_id,
+                                                     **message_args(page))
+            except SlackApiError as error:
+                if _error_code(error) not in (*_NOT_HERE, "user_not_in_channel"):
+                    raise
+                await self._post_direct(outgoing.user_id, replace(outgoing, doc=page))
+
+    async def _post_direct(self, user_id: str, outgoing: Outgoing) -> list[MessageRef]:
         opened = await self.client.conversations_open(users=user_id)
-        return await self.send(room(str(opened["channel"]["id"])), doc)
+        channel = str(opened["channel"]["id"])
+        refs = await self._post_pages(channel, replace(outgoing, thread_root=None))
+        if outgoing.attachment is not None:
+            refs.append(await self._upload(channel, outgoing))
+        return refs
 
-    async def send_private(self, room_ref: RoomRef, user_id: str, doc: Document) -> None:
-        """An ephemeral message: only that user sees it, in the channel."""
-        await self.client.chat_postEphemeral(channel=room_ref.room_id, user=user_id, **message_args(doc))
+    async def _update(self, outgoing: Outgoing) -> None:
+        """Replace an announcement: through the button's response_url when
+        there is one (it works wherever the button was), else chat.update."""
+        if outgoing.reply_handle is not None:
+            await self._respond(outgoing.reply_handle, outgoing.doc, replace_original=True)
+            return
+        assert outgoing.room_id is not None and outgoing.target is not None
+        await self.client.chat_update(channel=outgoing.room_id, ts=outgoing.target, **message_args(outgoing.doc))
 
-    async def update(self, ref: MessageRef, doc: Document) -> None:
-        """Replace a bot message (announcements after a sign-up)."""
-        await self.client.chat_update(channel=ref.room.room_id, ts=ref.message_id, **message_args(doc))
+    async def _upload(self, channel: str, outgoing: Outgoing) -> MessageRef:
+        file = outgoing.attachment
+        assert file is not None
+        response = await self.client.files_upload_v2(channel=channel, content=file.content, filename=file.filename,
+                                                     initial_comment=render_plain(outgoing.doc))
+        file_id = str((response.get("files") or [{}])[0].get("id", file.filename))
+        return MessageRef(room(channel), f"file:{file_id}")
 
-    async def send_file(self, room_ref: RoomRef, filename: str, content: bytes, mimetype: str,
-                        caption: Document) -> MessageRef:
-        """Upload a file into the channel with the caption as its comment."""
-        response = await self.client.files_upload_v2(channel=room_ref.room_id, content=content, filename=filename,
-                                                     initial_comment=render_plain(caption))
-        file_id = str((response.get("files") or [{}])[0].get("id", filename))
-        return MessageRef(room_ref, f"file:{file_id}")
+    async def _respond(self, url: str, doc: Document, *, in_channel: bool = False,
+                       replace_original: bool = False) -> None:
+        """Answer through a response_url (valid 30 minutes, five answers)."""
+        hook = AsyncWebhookClient(url, retry_handlers=_retry_handlers())
+        for number, page in enumerate(paginate(doc, fits_in_message)):
+            response = await hook.send(
+                **message_args(page), response_type="in_channel" if in_channel else "ephemeral",
+                replace_original=replace_original and number == 0,
+            )
+            if response.status_code == 429 or response.status_code >= 500:
+                raise DeliveryFailed(f"Slack response_url answered {response.status_code}", permanent=False,
+                                     retry_after=_retry_after(response.headers))
+            if response.status_code != 200:
+                raise DeliveryFailed(f"Slack response_url answered {response.status_code}: {response.body}",
+                                     permanent=True)
 
     # -- listeners -----------------------------------------------------------
 
@@ -152,20 +267,35 @@ class SlackAdapter:
         self.app.event("reaction_added")(self._on_reaction)
         self.app.event("reaction_removed")(self._on_reaction)
 
-    def _after_ack(self, work: Awaitable[None]) -> None:
-        """Run ``work`` once the listener returned: bolt only sends the ack
-        when the listener is done, and Slack allows 3 seconds for it."""
+    def _in_background(self, work: Awaitable[None]) -> asyncio.Task[None]:
+        """Run ``work`` beside the listener; stop() waits for it."""
         task = asyncio.ensure_future(work)
         self._work.add(task)
-        task.add_done_callback(self._work.discard)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._work.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("Slack: handling a request failed", exc_info=task.exception())
+
+    async def _on_event(self, event: Incoming) -> None:
+        """Handle an Events API event, then let bolt acknowledge it. If the
+        handling fails, the listener fails and the event is not
+        acknowledged: Slack delivers it again."""
+        task = self._in_background(self._deliver(event))
+        try:
+            await asyncio.wait_for(asyncio.shield(task), EVENT_ACK_SECONDS)
+        except TimeoutError:
+            log.info("Slack: acknowledging %s before its handling finished", event.event_id)
 
     async def _on_command(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
         if str(body.get("text", "")).strip().lower() in _MODAL_TEXTS:
             # trigger_id expires in 3 s: open the modal right away.
-            self._after_ack(self._open_form(body))
+            self._in_background(self._open_form(body))
         else:
-            self._after_ack(self._deliver(slash_command(body)))
+            self._in_background(self._deliver(slash_command(body)))
 
     async def _open_form(self, body: dict[str, Any]) -> None:
         await self.client.views_open(trigger_id=body["trigger_id"], view=event_form_view(body["channel_id"]))
@@ -181,7 +311,7 @@ class SlackAdapter:
         await ack()
         pressed = button_action(body)
         if pressed is not None:
-            self._after_ack(self._deliver(pressed))
+            self._in_background(self._deliver(pressed))
 
     async def _on_view(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         form = read_submission(view)
@@ -193,25 +323,24 @@ class SlackAdapter:
             return
         await ack()
         user = body.get("user", {})
-        self._after_ack(self._deliver(MessageReceived(
+        trigger = body.get("trigger_id")
+        self._in_background(self._deliver(MessageReceived(
             sender=actor(str(user.get("id")), user.get("name")),
             ref=MessageRef(room(form.channel), f"view:{view.get('id', '')}"),
             text=form.command_text(),
+            event_id=f"view:{trigger}" if trigger else None,
             explicit_command=True,
         )))
 
     async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         message = message_event(event, body.get("event_id"))
-        if message is None:
-            return
-        if message.thread_root is not None:
-            self._threads[message.ref.message_id] = message.thread_root.message_id
-        self._after_ack(self._deliver(message))
+        if message is not None:
+            await self._on_event(message)
 
     async def _on_reaction(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         reaction = reaction_event(event, body.get("event_id"))
         if reaction is not None:
-            self._after_ack(self._deliver(reaction))
+            await self._on_event(reaction)
 
     async def _quoted(self, target: MessageRef) -> QuotedMessage | None:
         """The text and author of a message, for archiving it with 🔖."""
@@ -244,3 +373,29 @@ class SlackAdapter:
             self._names[user_id] = (user.get("profile", {}).get("display_name") or user.get("real_name")
                                     or user.get("name") or user_id)
         return self._names[user_id]
+
+
+def _error_code(error: SlackApiError) -> str:
+    return str((error.response.get("error") if error.response is not None else None) or "")
+
+
+def _retry_after(headers: Any) -> float | None:
+    values = headers.get("Retry-After") or headers.get("retry-after") if headers else None
+    value = values[0] if isinstance(values, list) else values
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def slack_failure(error: SlackApiError) -> DeliveryFailed:
+    """A Web API error as a delivery failure: rate limits, Slack's own
+    trouble and a broken token are retried (after Retry-After when given);
+    anything else (not in channel, no such user, bad request) is permanent."""
+    code = _error_code(error)
+    status = error.response.status_code if error.response is not None else 0
+    reason = f"Slack: {code or status}"
+    if code == "ratelimited" or status == 429:
+        headers = error.response.headers if error.response is not None else {}
+        return DeliveryFailed(reason, permanent=False, retry_after=_retry_after(headers))
+    return DeliveryFailed(reason, permanent=not (code in _TRANSIENT_ERRORS or status >= 500))

@@ -23,6 +23,9 @@ from bot.richtext import (
 
 ACTION_PREFIX = "kc_"
 SECTION_LIMIT = 3000  # characters of text in one section block
+MAX_BLOCKS = 50  # blocks in one message
+MAX_MESSAGE_CHARS = 12_000  # longer documents go out as several messages, easier to read
+FALLBACK_LIMIT = 2_900
 
 
 def escape(text: str) -> str:
@@ -47,7 +50,23 @@ def inline_mrkdwn(part: Inline) -> str:
 
 
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_LIMIT]}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _sections(lines: list[str]) -> list[dict[str, Any]]:
+    """Lines packed into as few sections as Slack allows (a line too long
+    for one makes a section of its own, which then does not fit)."""
+    sections: list[dict[str, Any]] = []
+    current = ""
+    for line in lines:
+        if current and len(current) + 1 + len(line) > SECTION_LIMIT:
+            sections.append(_section(current))
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current:
+        sections.append(_section(current))
+    return sections
 
 
 def render_blocks(doc: Document) -> list[dict[str, Any]]:
@@ -60,19 +79,36 @@ def render_blocks(doc: Document) -> list[dict[str, Any]]:
         elif isinstance(block, BulletList):
             lines.extend("• " + "".join(inline_mrkdwn(p) for p in item) for item in block.items)
         elif isinstance(block, Buttons):
-            if lines:
-                blocks.append(_section("\n".join(lines)))
-                lines = []
+            blocks.extend(_sections(lines))
+            lines = []
             blocks.append({"type": "actions", "elements": [
                 {"type": "button", "text": {"type": "plain_text", "text": b.label},
                  "action_id": f"{ACTION_PREFIX}{b.action}", "value": b.value}
                 for b in block.buttons
             ]})
-    if lines:
-        blocks.append(_section("\n".join(lines)))
+    blocks.extend(_sections(lines))
     return blocks
+
+
+def fits_in_message(doc: Document) -> bool:
+    """Whether one Slack message holds the document: every section within
+    Slack's 3,000 characters, at most 50 blocks, and a sane total."""
+    blocks = render_blocks(doc)
+    texts = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    return (len(blocks) <= MAX_BLOCKS and all(len(t) <= SECTION_LIMIT for t in texts)
+            and sum(map(len, texts)) <= MAX_MESSAGE_CHARS)
+
+
+def fallback_text(doc: Document) -> str:
+    """The notification text: the plain document, cut at a space before
+    Slack's limit and escaped after the cut (so no entity is cut in two)."""
+    plain = render_plain(doc)
+    if len(plain) > FALLBACK_LIMIT:
+        cut = plain.rfind(" ", 0, FALLBACK_LIMIT)
+        plain = plain[: cut if cut > 0 else FALLBACK_LIMIT] + " …"
+    return escape(plain)
 
 
 def message_args(doc: Document) -> dict[str, Any]:
     """``text`` (the notification fallback, escaped too) and ``blocks``."""
-    return {"text": escape(render_plain(doc))[:SECTION_LIMIT], "blocks": render_blocks(doc)}
+    return {"text": fallback_text(doc), "blocks": render_blocks(doc)}

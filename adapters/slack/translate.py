@@ -43,13 +43,18 @@ def actor(user_id: str, name: str | None = None) -> Actor:
 
 
 def slash_command(payload: dict[str, Any]) -> MessageReceived:
-    """``/kc <text>``: a command without the prefix, from the channel it was typed in."""
+    """``/kc <text>``: a command without the prefix, from the channel it was
+    typed in. Its ``trigger_id`` is unique per invocation, so a replayed
+    request is recognised; its ``response_url`` answers in any channel."""
     channel = str(payload["channel_id"])
+    trigger = str(payload.get("trigger_id", ""))
     return MessageReceived(
         sender=actor(str(payload["user_id"]), payload.get("user_name")),
-        ref=MessageRef(room(channel), f"slash:{payload.get('trigger_id', '')}"),
+        ref=MessageRef(room(channel), f"slash:{trigger}"),
         text=str(payload.get("text", "")),
+        event_id=f"slash:{trigger}" if trigger else None,
         explicit_command=True,
+        reply_handle=payload.get("response_url") or None,
     )
 
 
@@ -97,4 +102,5 @@ def button_action(body: dict[str, Any]) -> ButtonPressed | None:
         action=str(action["action_id"]).removeprefix(ACTION_PREFIX),
         value=str(action.get("value", "")),
         event_id=f"action:{body.get('trigger_id') or action.get('action_ts')}",
+        reply_handle=body.get("response_url") or None,
     )

@@ -17,7 +17,11 @@ from typing import Any, TypeVar
 from bot.commands.args import ArgError, ArgSpec
 from bot.domain import Anchor, CommunityInfo, MemberInfo, Role
 from bot.incoming import MessageReceived
+from bot.outgoing import Attachment, DirectNotice
 from bot.richtext import Document
+
+__all__ = ["Args", "Attachment", "Command", "CommandSpec", "Context", "DirectNotice", "Registry", "Response",
+           "command"]
 
 
 @dataclass(frozen=True)
@@ -34,23 +38,6 @@ class Context:
     def language(self) -> str:
         """The community's language for replies."""
         return self.community.language
-
-
-@dataclass(frozen=True)
-class DirectNotice:
-    """A private message to a member, sent after the reply."""
-
-    member_id: int
-    doc: Document
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """A file that goes with a reply, e.g. an iCalendar file."""
-
-    filename: str
-    content: bytes
-    mimetype: str
 
 
 @dataclass(frozen=True)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.commands.registry import Args, Context, Response, command
 from bot.domain import CommunityInfo, DigestData, DigestPost
 from bot.messages import count, say, say_text
+from bot.outgoing import DirectNotice, Kind, Outgoing
 from bot.ports import Schedule
 from bot.richtext import BulletList, Code, Document, Inline, Paragraph, Text, document, inlines
 from bot.services.archive import post_ref
 from bot.services.events import EventsService, event_ref
-from bot.services.reminders import SendDirect, SendToRoom
+from bot.services.reminders import Send
 from bot.timefmt import format_day, format_when
 
 PERIOD = timedelta(days=7)
@@ -46,12 +46,9 @@ def digest_key(community: CommunityInfo, moment: datetime) -> str:
 class DigestService:
     """Builds, previews and posts digests."""
 
-    def __init__(self, schedule: Schedule, events: EventsService, send_direct: SendDirect,
-                 send_to_room: SendToRoom) -> None:
+    def __init__(self, schedule: Schedule, events: EventsService) -> None:
         self.schedule = schedule
         self.events = events
-        self.send_direct = send_direct
-        self.send_to_room = send_to_room
 
     @command("digest preview", aliases=("digest",))
     async def preview(self, ctx: Context, args: Args) -> Response:
@@ -70,23 +67,28 @@ class DigestService:
         await self.schedule.set_digest_dm(ctx.member.id, False)
         return Response(document(say(ctx.language, "digest.off", on=Code(f"{ctx.prefix} digest on"))))
 
-    async def post_due(self, communities: Sequence[CommunityInfo], now: datetime, prefix: str) -> int:
-        """Post each community's digest whose moment has come, once per
-        period whatever restarts or processes; how many were posted."""
-        posted = 0
-        for community in communities:
-            moment = latest_digest_moment(community, now)
-            if moment is None or now - moment > DIGEST_GRACE:
-                continue
-            if not await self.schedule.claim_digest(digest_key(community, moment), now):
-                continue
-            doc = await self.build(community, moment - PERIOD, moment, now, prefix)
-            for room in await self.schedule.digest_rooms(community.id):
-                await self.send_to_room(room, doc)
-            for member_id in await self.schedule.digest_subscribers(community.id):
-                await self.send_direct(member_id, doc)
-            posted += 1
-        return posted
+    async def due(self, community: CommunityInfo, now: datetime, prefix: str) -> tuple[int, list[Send]]:
+        """The community's digest if its moment has come and its period was
+        not posted yet: claimed (in the caller's transaction) with one
+        message per digest room and subscriber, each keyed by the period.
+        Also how many digests (0 or 1)."""
+        moment = latest_digest_moment(community, now)
+        if moment is None or now - moment > DIGEST_GRACE:
+            return 0, []
+        # Built before the claim: the claim takes the write lock, the build need not hold it.
+        doc = await self.build(community, moment - PERIOD, moment, now, prefix)
+        key = digest_key(community, moment)
+        if not await self.schedule.claim_digest(key, now):
+            return 0, []
+        sends: list[Send] = [
+            Outgoing(room.platform, Kind.ROOM, doc, room_id=room.room_id, key=f"{key}:room:{room.platform}:{room.room_id}")
+            for room in await self.schedule.digest_rooms(community.id)
+        ]
+        sends += [
+            DirectNotice(member_id, doc, key=f"{key}:member:{member_id}")
+            for member_id in await self.schedule.digest_subscribers(community.id)
+        ]
+        return 1, sends
 
     async def build(self, community: CommunityInfo, start: datetime, end: datetime, now: datetime,
                     prefix: str) -> Document:

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from bot.domain import CommunityInfo, DueReminder
-from bot.incoming import RoomRef
 from bot.messages import say
+from bot.outgoing import DirectNotice, Kind, Outgoing
 from bot.ports import Schedule
-from bot.richtext import Document, document
+from bot.richtext import document
 from bot.services.events import event_ref
 from bot.timefmt import format_when
 
 log = logging.getLogger(__name__)
 
-SendDirect = Callable[[int, Document], Awaitable[None]]
-SendToRoom = Callable[[RoomRef, Document], Awaitable[None]]
+Send = Outgoing | DirectNotice
 
 
 def time_left(delta: timedelta) -> str:
@@ -30,23 +28,24 @@ def time_left(delta: timedelta) -> str:
 
 
 class ReminderService:
-    """Sends what the database says is due, once."""
+    """Turns what the database says is due into messages, once."""
 
-    def __init__(self, schedule: Schedule, send_direct: SendDirect, send_to_room: SendToRoom) -> None:
+    def __init__(self, schedule: Schedule) -> None:
         self.schedule = schedule
-        self.send_direct = send_direct
-        self.send_to_room = send_to_room
 
-    async def send_due(self, communities: Sequence[CommunityInfo], now: datetime) -> int:
-        """Send every reminder due at ``now``; how many were sent."""
-        sent = 0
-        for community in communities:
-            for reminder in await self.schedule.claim_due_reminders(community.id, community.reminders, now):
-                await self._send(community, reminder, now)
-                sent += 1
-        return sent
+    async def due(self, community: CommunityInfo, now: datetime) -> tuple[int, list[Send]]:
+        """Claim the community's reminders due at ``now`` (in the caller's
+        transaction) and the messages that carry them: one per attendee and
+        per announcement room, each keyed so it is stored once, and worth
+        sending only until the table starts. Also how many reminders."""
+        claimed = await self.schedule.claim_due_reminders(community.id, community.reminders, now)
+        sends: list[Send] = []
+        for reminder in claimed:
+            sends.extend(self._messages(community, reminder, now))
+        return len(claimed), sends
 
-    async def _send(self, community: CommunityInfo, reminder: DueReminder, now: datetime) -> None:
+    @staticmethod
+    def _messages(community: CommunityInfo, reminder: DueReminder, now: datetime) -> list[Send]:
         event = reminder.event
         doc = document(say(community.language, "reminder.text", ref=event_ref(event.number), title=event.title,
                            left=time_left(event.starts_at - now),
@@ -54,7 +53,14 @@ class ReminderService:
                            where=event.location))
         if reminder.late:
             log.info("sending the %s reminder of E%s late", reminder.offset, event.number)
-        for member_id in reminder.attendees:
-            await self.send_direct(member_id, doc)
-        for platform, room_id in reminder.rooms:
-            await self.send_to_room(RoomRef(platform, room_id), doc)
+        key = f"reminder:{event.id}:{int(reminder.offset.total_seconds())}:{event.starts_at.isoformat()}"
+        sends: list[Send] = [
+            DirectNotice(member_id, doc, key=f"{key}:member:{member_id}", expires_at=event.starts_at)
+            for member_id in reminder.attendees
+        ]
+        sends += [
+            Outgoing(platform, Kind.ROOM, doc, room_id=room_id, key=f"{key}:room:{platform}:{room_id}",
+                     expires_at=event.starts_at)
+            for platform, room_id in reminder.rooms
+        ]
+        return sends

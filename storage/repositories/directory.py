@@ -94,14 +94,16 @@ class SqlDirectory:
     async def _look_up(self, community_id: int, actor: Actor, at_least: Role) -> MemberInfo:
         # Nearly every lookup finds an up-to-date member: answer that from a
         # read transaction, so busy rooms do not queue for the write lock.
-        async with self.db.read() as session:
+        async with self.db.read(detached=True) as session:
             known = await self._known_member(session, community_id, actor)
         if known is None or known.role < at_least:
             known = await self._store_member(community_id, actor, at_least)
         return known
 
     async def _store_member(self, community_id: int, actor: Actor, at_least: Role) -> MemberInfo:
-        async with self.db.write() as session:
+        # Committed on its own, also inside a unit of work: a member is a fact
+        # whatever becomes of the command, and the cache must not outlive a rollback.
+        async with self.db.write(detached=True) as session:
             now = self.clock.now()
             identity = await self._identity(session, actor.platform, actor.user_id)
             if identity is None:
@@ -182,15 +184,20 @@ class SqlDirectory:
         assert member.id is not None
         return MemberInfo(member.id, member.display_name, Role.parse(role))
 
-    async def identities(self, member_id: int) -> list[tuple[str, str]]:
-        """The (platform, user id) pairs of a member, oldest first."""
+    async def identities(self, member_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
+        """The (platform, user id) pairs of each member, oldest first."""
+        found: dict[int, list[tuple[str, str]]] = {member_id: [] for member_id in member_ids}
+        if not found:
+            return found
         async with self.db.read() as session:
             rows = await session.execute(
-                select(Identity.platform, Identity.external_id)
-                .where(Identity.member_id == member_id)
+                select(Identity.member_id, Identity.platform, Identity.external_id)
+                .where(col(Identity.member_id).in_(list(found)))
                 .order_by(col(Identity.id))
             )
-            return [(platform, external_id) for platform, external_id in rows]
+            for member_id, platform, external_id in rows:
+                found[member_id].append((platform, external_id))
+        return found
 
     async def _known_member(self, session: AsyncSession, community_id: int, actor: Actor) -> MemberInfo | None:
         row = (

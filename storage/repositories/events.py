@@ -2,25 +2,66 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func, text, update
+from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from bot.domain import EventChange, EventDetails, EventInfo, EventStatus, NewEvent, SignupResult
 from storage.engine import Database
 from storage.models import Community, Event, EventInterest, Member, Signup
-from storage.signup_writer import SignupRunner
-from storage.signups import GOING, WAITLISTED, EditRequest, JoinRequest, LeaveRequest, StatusRequest
+from storage.signups import (
+    GOING,
+    WAITLISTED,
+    EditRequest,
+    JoinRequest,
+    LeaveRequest,
+    SignupRequest,
+    SignupRules,
+    StatusRequest,
+)
+
+_SQLITE_STAMP = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores DateTime on SQLite
+
+
+class SessionSql:
+    """The sign-up rules' query interface on a SQLAlchemy session: raw SQL,
+    so timestamps are passed the way the dialect stores them."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
+        # PostgreSQL: lock the event row, so writers of one event queue up
+        # (on SQLite, BEGIN IMMEDIATE already holds the write lock).
+        self.lock_suffix = "" if self.sqlite else " FOR UPDATE"
+
+    def rows(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self.session.execute(text(sql), params)]
+
+    def run(self, sql: str, **params: Any) -> None:
+        self.session.execute(text(sql), params)
+
+    def stamp(self, moment: datetime) -> Any:
+        return moment.astimezone(UTC).strftime(_SQLITE_STAMP) if self.sqlite else moment
+
+    def read_stamp(self, value: Any) -> datetime:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        assert isinstance(moment, datetime)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class SqlEvents:
-    """The Events port: reads through SQLModel, sign-up decisions through
-    the runner that suits the database (see :mod:`storage.signup_writer`)."""
+    """The Events port: reads through SQLModel; sign-up decisions by the
+    rules of :mod:`storage.signups`, in the current unit of work."""
 
-    def __init__(self, db: Database, runner: SignupRunner) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
-        self.runner = runner
+
+    async def _decide(self, request: SignupRequest) -> SignupResult:
+        async with self.db.write() as session:
+            return await session.run_sync(lambda sync: SignupRules(SessionSql(sync)).apply(request))
 
     async def create_event(self, event: NewEvent) -> tuple[EventInfo, list[int]]:
         """Open an event with the next number of its community; for a
@@ -106,21 +147,21 @@ class SqlEvents:
 
     async def join(self, community_id: int, number: int, member_id: int, now: datetime) -> SignupResult:
         """Sign up: going while seats last, else waitlisted with a place."""
-        return await self.runner.submit(JoinRequest(community_id, number, member_id, now))
+        return await self._decide(JoinRequest(community_id, number, member_id, now))
 
     async def leave(self, community_id: int, number: int, member_id: int, now: datetime) -> SignupResult:
         """Cancel a sign-up; a freed seat goes to the first on the waitlist."""
-        return await self.runner.submit(LeaveRequest(community_id, number, member_id, now))
+        return await self._decide(LeaveRequest(community_id, number, member_id, now))
 
     async def edit(self, community_id: int, number: int, change: EventChange, now: datetime) -> SignupResult:
         """Change one field; more seats promote from the waitlist."""
-        return await self.runner.submit(EditRequest(community_id, number, change, now))
+        return await self._decide(EditRequest(community_id, number, change, now))
 
     async def set_status(
         self, community_id: int, number: int, status: str, reason: str | None, now: datetime
     ) -> SignupResult:
         """Open, close or cancel."""
-        return await self.runner.submit(StatusRequest(community_id, number, status, reason, now))
+        return await self._decide(StatusRequest(community_id, number, status, reason, now))
 
     async def add_interest(self, event_id: int, member_id: int, now: datetime) -> bool:
         """Remember 'tell me about the next one'; False if already noted."""

@@ -1,10 +1,10 @@
-"""Exactly-once bookkeeping (inbound event ids) and message anchors."""
+"""Exactly-once bookkeeping (inbound event ids) and reading message anchors."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
 from bot.domain import Anchor
@@ -20,31 +20,17 @@ class SqlLedger:
         self.db = db
 
     async def claim_inbound(self, platform: str, event_id: str, at: datetime) -> bool:
-        """True the first time an inbound event id is seen, False for repeats
-        (also when another process claimed it at the same moment)."""
-        try:
-            async with self.db.write() as session:
-                session.add(ProcessedInbound(platform=platform, event_id=event_id, received_at=at))
-        except IntegrityError:
-            return False
-        return True
-
-    async def add_anchor(self, ref: MessageRef, anchor: Anchor, at: datetime) -> None:
-        """Remember that a bot message stands for a post or event."""
-        try:
-            async with self.db.write() as session:
-                session.add(
-                    MessageAnchor(
-                        platform=ref.room.platform,
-                        room_external_id=ref.room.room_id,
-                        message_id=ref.message_id,
-                        post_id=anchor.post_id,
-                        event_id=anchor.event_id,
-                        created_at=at,
-                    )
-                )
-        except IntegrityError:
-            pass  # the same message anchored twice: the first anchor stands
+        """In the current unit of work: True the first time an inbound event
+        id is claimed, False for repeats (also when another process claimed
+        it at the same moment: its commit makes ours wait, then conflict)."""
+        async with self.db.write() as session:
+            dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+            result = await session.execute(
+                dialect.insert(ProcessedInbound)
+                .values(platform=platform, event_id=event_id, received_at=at)
+                .on_conflict_do_nothing()
+            )
+            return bool(getattr(result, "rowcount", 0))
 
     async def find_anchor(self, ref: MessageRef) -> Anchor | None:
         """What a message stands for, if it is one of the bot's anchors."""

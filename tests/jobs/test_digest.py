@@ -72,6 +72,7 @@ async def test_digest_is_posted_once_to_digest_rooms_and_subscribers(tmp_path: P
         clock.current = DIGEST_AT
         before = len(console.out.getvalue())
         assert await console.bot.post_due_digests() == 1
+        await console.delivered()
         posted = console.out.getvalue()[before:]
         assert "bot: Weekly digest of Kenniscafé" in posted
         assert "bot → sanne (DM): Weekly digest of Kenniscafé" in posted

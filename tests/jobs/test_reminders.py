@@ -19,6 +19,7 @@ def reminders(output: str) -> list[str]:
 async def tick(console: Transcript) -> str:
     start = len(console.out.getvalue())
     await console.bot.send_due_reminders()
+    await console.delivered()
     return console.out.getvalue()[start:]
 
 

@@ -1,5 +1,5 @@
 """A bot process for the exactly-once test: at a fixed time, knocks the jobs
-a few times and prints every message it sends as a JSON line. Not a test."""
+a few times and prints every message it delivers as a JSON line. Not a test."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from adapters.runtime import build_bot
+from adapters.runtime import running_core
 from bot.config import Settings
-from storage.engine import Database, sqlite_url_for_path
-from storage.signup_writer import signup_runner
+from storage.engine import sqlite_url_for_path
 from tests.fakes import RecordingMessenger
 
 
@@ -30,14 +29,12 @@ async def main(path: Path, moment: datetime, knocks: int) -> None:
         "communities": [{"name": "Kenniscafé", "managers": ["rene"], "rooms": ["console"],
                          "digest_rooms": ["console"]}],
     })
-    db = Database(settings.bot.database)
-    runner = signup_runner(db)
-    bot = await build_bot(settings, db, FixedClock(moment), runner)
-    bot.attach(RecordingMessenger("console", lambda where, text: print(json.dumps({"to": where, "text": text}), flush=True)))
-    for _ in range(knocks):
-        await asyncio.gather(bot.send_due_reminders(), bot.post_due_digests())
-    await runner.close()
-    await db.dispose()
+    async with running_core(settings, FixedClock(moment)) as core:
+        core.attach(RecordingMessenger(
+            "console", lambda where, text: print(json.dumps({"to": where, "text": text}), flush=True)))
+        for _ in range(knocks):
+            await asyncio.gather(core.bot.send_due_reminders(), core.bot.post_due_digests())
+        await core.deliverer.idle()
 
 
 if __name__ == "__main__":

@@ -10,16 +10,13 @@ from datetime import UTC, datetime
 
 from storage.engine import Database, sqlite_url_for_path
 from storage.repositories.events import SqlEvents
-from storage.signup_writer import signup_runner
 
 
 async def main(url: str, community_id: int, number: int, member_ids: list[int]) -> None:
     db = Database(url)
-    runner = signup_runner(db)
-    events = SqlEvents(db, runner)
+    events = SqlEvents(db)
     now = datetime.now(UTC)
     results = await asyncio.gather(*(events.join(community_id, number, m, now) for m in member_ids))
-    await runner.close()
     await db.dispose()
     for member_id, result in zip(member_ids, results, strict=True):
         print(json.dumps({"member": member_id, "outcome": result.outcome, "position": result.position}))

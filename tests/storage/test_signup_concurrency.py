@@ -19,7 +19,6 @@ from bot.ports import SystemClock
 from storage.engine import Database, sqlite_url_for_path
 from storage.repositories.directory import SqlDirectory
 from storage.repositories.events import SqlEvents
-from storage.signup_writer import signup_runner
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("signup_worker.py")
@@ -54,8 +53,7 @@ async def test_200_joins_for_20_seats_from_three_processes(database_url: str) ->
     members = [
         (await directory.ensure_member(community.id, Actor("console", f"m{i}", f"m{i}"))).id for i in range(MEMBERS)
     ]
-    runner = signup_runner(db)
-    events = SqlEvents(db, runner)
+    events = SqlEvents(db)
     now = datetime.now(UTC)
     await events.create_event(
         NewEvent(community.id, "Crowded", now + timedelta(days=3), "Here", SEATS, members[0], now)
@@ -77,7 +75,6 @@ async def test_200_joins_for_20_seats_from_three_processes(database_url: str) ->
                 text("SELECT member_id, state FROM signup WHERE event_id = 1 ORDER BY queue_seq")
             )
         ).all()
-    await runner.close()
     await db.dispose()
     assert len(rows) == MEMBERS
 
@@ -96,12 +93,10 @@ async def test_tasks_of_one_process_queue_in_the_order_they_asked(tmp_path: Path
     directory = SqlDirectory(db, SystemClock())
     community = await directory.ensure_community("Kenniscafé", "Europe/Amsterdam", "en")
     members = [(await directory.ensure_member(community.id, Actor("console", f"m{i}", f"m{i}"))).id for i in range(30)]
-    runner = signup_runner(db)
-    events = SqlEvents(db, runner)
+    events = SqlEvents(db)
     now = datetime.now(UTC)
     await events.create_event(NewEvent(community.id, "Small", now + timedelta(days=1), "Here", 2, members[0], now))
     results = await asyncio.gather(*(events.join(community.id, 1, m, now) for m in members))
-    await runner.close()
     await db.dispose()
     assert [r.outcome for r in results[:2]] == ["going", "going"]
     assert [r.position for r in results[2:]] == list(range(1, 29))

@@ -18,7 +18,6 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from bot.domain import EventChange, EventStatus, SignupResult
 from storage.engine import Database, sqlite_url_for_path
-from storage.signup_writer import Sqlite3Sql
 from storage.signups import (
     EditRequest,
     JoinRequest,
@@ -29,6 +28,29 @@ from storage.signups import (
 )
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+_STAMP = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores DateTime on SQLite
+
+
+class Sqlite3Sql:
+    """The rules' query interface on a plain sqlite3 connection, so each
+    example runs the rules without an event loop."""
+
+    lock_suffix = ""  # BEGIN IMMEDIATE holds the write lock
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def rows(self, sql: str, **params: object) -> list[tuple[object, ...]]:
+        return self.conn.execute(sql, params).fetchall()
+
+    def run(self, sql: str, **params: object) -> None:
+        self.conn.execute(sql, params)
+
+    def stamp(self, moment: datetime) -> object:
+        return moment.astimezone(UTC).strftime(_STAMP)
+
+    def read_stamp(self, value: object) -> datetime:
+        return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
 MEMBERS = 8
 
 

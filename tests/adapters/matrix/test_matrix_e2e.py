@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from adapters.matrix.adapter import MatrixAdapter
-from adapters.runtime import build_bot
+from adapters.runtime import running_core
 from bot.app import Bot
 from bot.config import Settings
 from bot.ports import Clock, SystemClock
-from storage.engine import Database, sqlite_url_for_path
+from storage.engine import sqlite_url_for_path
 from storage.repositories.adapter_state import SqlAdapterState
-from storage.signup_writer import signup_runner
 from tests.adapters.matrix.member_client import MemberClient, from_bot
 from tests.conftest import FakeClock
 
@@ -38,30 +37,28 @@ def register(synapse: Any, prefix: str) -> Account:
 
 @asynccontextmanager
 async def matrix_bot(synapse: Any, db_path: Path, bot: Account, managers: list[str],
-                     clock: Clock | None = None) -> AsyncIterator[tuple[Bot, MatrixAdapter]]:
-    """The bot, logged in with its password, syncing in the background."""
+                     clock: Clock | None = None, *, homeserver: str | None = None,
+                     allowed_inviters: list[str] | None = None) -> AsyncIterator[tuple[Bot, MatrixAdapter]]:
+    """The bot, logged in with its password, syncing and delivering in the background."""
     settings = Settings.model_validate({
         "bot": {"database": sqlite_url_for_path(db_path)},
         "communities": [{"name": "Kenniscafé", "managers": managers, "rooms": ["*"]}],
-        "matrix": {"enabled": True, "homeserver": synapse.base_url, "user_id": bot.user_id,
-                   "password": PASSWORD, "allowed_inviters": [synapse.server_name]},
+        "matrix": {"enabled": True, "homeserver": homeserver or synapse.base_url, "user_id": bot.user_id,
+                   "password": PASSWORD,
+                   "allowed_inviters": [synapse.server_name] if allowed_inviters is None else allowed_inviters},
     })
-    db = Database(settings.bot.database)
-    runner = signup_runner(db)
     clock = clock or SystemClock()
-    core = await build_bot(settings, db, clock, runner)
-    adapter = MatrixAdapter(settings.matrix, core.handle, SqlAdapterState(db, clock))
-    await adapter.start()
-    core.attach(adapter)
-    task = asyncio.create_task(adapter.run())
-    try:
-        yield core, adapter
-    finally:
-        await adapter.stop()
-        await asyncio.wait_for(task, 10)
-        await adapter.close()
-        await runner.close()
-        await db.dispose()
+    async with running_core(settings, clock) as core:
+        adapter = MatrixAdapter(settings.matrix, core.bot.handle, SqlAdapterState(core.db, clock))
+        await adapter.start()
+        core.attach(adapter)
+        task = asyncio.create_task(adapter.run())
+        try:
+            yield core.bot, adapter
+        finally:
+            await adapter.stop()
+            await asyncio.wait_for(task, 10)
+            await adapter.close()
 
 
 @asynccontextmanager
@@ -224,34 +221,20 @@ async def test_a_reminder_dm_reaches_the_member(synapse: Any, tmp_path: Path) ->
     assert calendar["content"]["url"].startswith("mxc://")
 
 
-async def test_invites_from_elsewhere_get_a_polite_line_and_a_leave(synapse: Any, tmp_path: Path) -> None:
+async def test_invites_from_elsewhere_are_declined_without_joining(synapse: Any, tmp_path: Path) -> None:
     bot_account, anna_account = register(synapse, "kcbot"), register(synapse, "anna")
-    settings_allow = ["@someone:example.org"]  # not anna, not her server
-    db = Database(sqlite_url_for_path(tmp_path / "inv.db"))
-    runner = signup_runner(db)
-    settings = Settings.model_validate({
-        "bot": {"database": db.url}, "communities": [{"name": "K", "managers": [], "rooms": ["*"]}],
-        "matrix": {"enabled": True, "homeserver": synapse.base_url, "user_id": bot_account.user_id,
-                   "password": PASSWORD, "allowed_inviters": settings_allow},
-    })
-    core = await build_bot(settings, db, SystemClock(), runner)
-    adapter = MatrixAdapter(settings.matrix, core.handle, SqlAdapterState(db, SystemClock()))
-    await adapter.start()
-    core.attach(adapter)
-    task = asyncio.create_task(adapter.run())
-    async with member(synapse, anna_account) as anna:
+    not_anna = ["@someone:example.org"]  # not anna, not her server
+    async with matrix_bot(synapse, tmp_path / "inv.db", bot_account, [], allowed_inviters=not_anna), \
+            member(synapse, anna_account) as anna:
         room = await anna.create_room(invite=[bot_account.user_id])
-        await anna.wait_for(from_bot(bot_account.user_id, "I only join rooms when invited by"))
-        await anna.wait_for(lambda s: s.get("state_key") == bot_account.user_id
-                            and s.get("content", {}).get("membership") == "leave")
+        left = await anna.wait_for(lambda s: s.get("state_key") == bot_account.user_id
+                                   and s.get("content", {}).get("membership") == "leave")
         await anna.send(room, "!kc help")
         await anna.settle(1.5)
-        assert not any(from_bot(bot_account.user_id, "Commands")(s) for _, s in anna.seen)
-    await adapter.stop()
-    await task
-    await adapter.close()
-    await runner.close()
-    await db.dispose()
+    memberships = [s.get("content", {}).get("membership") for _, s in anna.seen
+                   if s.get("state_key") == bot_account.user_id]
+    assert "join" not in memberships and left  # declined, never joined
+    assert not any(s.get("sender") == bot_account.user_id and s.get("type") == "m.room.message" for _, s in anna.seen)
 
 
 async def test_a_restart_reuses_its_device(synapse: Any, tmp_path: Path) -> None:

@@ -13,12 +13,11 @@ from typing import Any
 
 import aiohttp
 
-from adapters.runtime import build_bot, community_settings
+from adapters.runtime import community_settings, running_core
 from adapters.slack.adapter import HTTP_PATH, SlackAdapter
 from bot.app import Bot
 from bot.config import Settings
-from storage.engine import Database, sqlite_url_for_path
-from storage.signup_writer import signup_runner
+from storage.engine import sqlite_url_for_path
 from tests.adapters.matrix.synapse_server import free_port
 from tests.adapters.slack.fake_slack import (
     FakeSlack,
@@ -44,19 +43,16 @@ async def slack_bot(fake: FakeSlack, db_path: Path, *, mode: str = "socket",
         "slack": {"enabled": True, "mode": mode, "bot_token": "xoxb-test", "app_token": "xapp-test",
                   "signing_secret": SECRET, "api_url": fake.api_url, "http_port": port or 3000},
     })
-    db = Database(settings.bot.database)
-    runner = signup_runner(db)
     clock = FakeClock()
-    bot = await build_bot(settings, db, clock, runner)
-    adapter = SlackAdapter(settings.slack, bot.handle, community_settings(bot), clock, http_host="127.0.0.1")
-    bot.attach(adapter)
-    await adapter.start()
-    try:
-        yield bot, adapter
-    finally:
-        await adapter.stop()
-        await runner.close()
-        await db.dispose()
+    async with running_core(settings, clock) as core:
+        adapter = SlackAdapter(settings.slack, core.bot.handle, community_settings(core.bot), clock,
+                               http_host="127.0.0.1")
+        core.attach(adapter)
+        await adapter.start()
+        try:
+            yield core.bot, adapter
+        finally:
+            await adapter.stop()
 
 
 def posted_text(call: Any) -> str:
@@ -77,13 +73,15 @@ async def test_slash_command_buttons_reaction_and_modal(fake: FakeSlack, tmp_pat
         assert [e["action_id"] for e in actions["elements"]] == ["kc_join", "kc_leave"]
         ts = _ts_of(fake)
 
-        # Join by button: an ephemeral answer to the presser, and the seat count updated in place.
-        pressed = await fake.push("interactive", block_action("kc_join", "1", MEMBER, CHANNEL, ts))
+        # Join by button: an ephemeral answer to the presser, and the seat count
+        # updated in place, both through the press's response_url.
+        pressed = await fake.push("interactive", block_action("kc_join", "1", MEMBER, CHANNEL, ts,
+                                                              response_url=fake.response_url))
         await fake.wait_for_ack(pressed)
-        ephemeral = await fake.wait_for_call("chat.postEphemeral")
-        assert ephemeral.args["user"] == MEMBER and "You're in for E1 (1/2)." in ephemeral.args["text"]
-        updated = await fake.wait_for_call("chat.update")
-        assert updated.args["ts"] == ts and "1 of 2 seats left" in posted_text(updated)
+        ephemeral = await fake.wait_for_call("response_url", lambda c: c.args.get("response_type") == "ephemeral")
+        assert "You're in for E1 (1/2)." in ephemeral.args["text"] and not ephemeral.args.get("replace_original")
+        updated = await fake.wait_for_call("response_url", lambda c: c.args.get("replace_original") is True)
+        assert "1 of 2 seats left" in posted_text(updated) and updated.path == ephemeral.path
 
         # ✅ on the announcement signs up too.
         await fake.push("events_api", reaction_event("reaction_added", "white_check_mark", OTHER, CHANNEL, ts))

@@ -1,0 +1,275 @@
+"""The deliverer: drains the outbox through the platforms' messengers.
+
+Rows arrive two ways: handed over right after the transaction that stored
+them committed (the fast path: no second trip to the database), and by a
+poll that leases due rows nobody holds (rows of other processes that died,
+rows whose retry is due after a restart). Each lane (a room, or the DMs to
+one user) is delivered in order by one worker; lanes run side by side, at
+most :attr:`Deliverer.concurrency` sends at a time, so one busy room never
+holds up another.
+
+A send that fails for a reason that may pass (rate limit, 5xx, timeout,
+connection) is retried with backoff (the platform's Retry-After when it
+gives one) and holds up only its own lane; a permanent failure fails that
+row alone, with the reason stored. A row whose time is up is marked expired.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import logging
+import random
+from collections.abc import Iterable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from bot.incoming import MessageRef
+from bot.outgoing import DeliveryFailed, Queued
+from bot.ports import Clock, Messenger, Outbox
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 1.0
+RENEW_SECONDS = 20.0
+MAINTENANCE_SECONDS = 600.0
+CLAIM_BATCH = 200
+# An unexpected error (a bug in an adapter, say) is retried this many times, then the row fails.
+UNEXPECTED_ATTEMPTS = 5
+MAX_BACKOFF_SECONDS = 60.0
+SEND_TIMEOUT_SECONDS = 120.0
+
+
+def backoff(attempt: int) -> float:
+    """Seconds before retry number ``attempt`` (1, 2, 4 … 60, with jitter)."""
+    return min(MAX_BACKOFF_SECONDS, 2.0 ** max(0, attempt - 1)) * random.uniform(0.75, 1.0)
+
+
+@dataclass(eq=False)
+class _Lane:
+    """The rows of one lane this process holds, oldest first."""
+
+    name: str
+    rows: list[Queued] = field(default_factory=list)
+    worker: asyncio.Task[None] | None = None
+
+
+class Deliverer:
+    """Drains the outbox for the platforms whose messengers are attached."""
+
+    def __init__(self, outbox: Outbox, clock: Clock, *, concurrency: int = 16,
+                 poll_seconds: float = POLL_SECONDS) -> None:
+        self.outbox = outbox
+        self.clock = clock
+        self.concurrency = concurrency
+        self.poll_seconds = poll_seconds
+        self._messengers: dict[str, Messenger] = {}
+        self._lanes: dict[str, _Lane] = {}
+        self._held: dict[int, Queued] = {}
+        self._settled: dict[int, asyncio.Future[str]] = {}
+        self._sends = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._stopping = False
+        self._background: list[asyncio.Task[None]] = []
+
+    # -- wiring --------------------------------------------------------------
+
+    def attach(self, messenger: Messenger) -> None:
+        """Deliver this platform's rows (from now on, and those waiting)."""
+        self._messengers[messenger.platform] = messenger
+        self.outbox.served.add(messenger.platform)
+        self._wake.set()
+
+    async def start(self) -> None:
+        """Free leases of processes that died here, then poll and keep leases fresh."""
+        try:
+            freed = await self.outbox.reclaim_abandoned()
+            if freed:
+                log.info("took over %d outbox rows of a process that is gone", freed)
+        except Exception:
+            log.exception("could not look for abandoned outbox rows")
+        self._background = [asyncio.ensure_future(self._poll()), asyncio.ensure_future(self._renew()),
+                            asyncio.ensure_future(self._maintain())]
+
+    async def stop(self, grace: float = 3.0) -> None:
+        """Take no new rows; give sends in flight ``grace`` seconds, cancel the
+        rest, and release every row still held so the next start takes it."""
+        self._stopping = True
+        self._wake.set()
+        for task in self._background:
+            task.cancel()
+        workers = [lane.worker for lane in self._lanes.values() if lane.worker is not None]
+        if workers:
+            _, pending = await asyncio.wait(workers, timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+        await asyncio.gather(*self._background, return_exceptions=True)
+        held = list(self._held)
+        if held:
+            try:
+                await self.outbox.release(held)
+            except Exception:
+                log.exception("could not release %d outbox rows; they wait for their lease to lapse", len(held))
+        for future in self._settled.values():
+            if not future.done():
+                future.set_result("pending")
+
+    # -- the fast path ---------------------------------------------------------
+
+    def accept(self, rows: Iterable[Queued]) -> None:
+        """Take rows just stored (and leased to this process) for delivery."""
+        for row in rows:
+            if row.platform in self._messengers and row.id not in self._held and not self._stopping:
+                self._hold(row)
+
+    async def settled(self, ids: Sequence[int]) -> list[str]:
+        """Wait until these rows are delivered, failed or expired (or handed
+        back at shutdown); their final states. Rows this process does not
+        hold are not waited for."""
+        futures = [self._settled[i] for i in ids if i in self._settled]
+        return list(await asyncio.gather(*futures))
+
+    async def idle(self) -> None:
+        """Wait until this process holds no row."""
+        await self._idle.wait()
+
+    # -- lanes -----------------------------------------------------------------
+
+    def _hold(self, row: Queued) -> None:
+        self._held[row.id] = row
+        self._idle.clear()
+        self._settled.setdefault(row.id, asyncio.get_running_loop().create_future())
+        lane = self._lanes.get(row.message.lane)
+        if lane is None:
+            lane = self._lanes[row.message.lane] = _Lane(row.message.lane)
+        # In id order: a row taken over by the poll may be older than rows in hand.
+        keys = [r.id for r in lane.rows]
+        lane.rows.insert(bisect.bisect(keys, row.id, lo=1 if lane.worker is not None else 0), row)
+        if lane.worker is None:
+            lane.worker = asyncio.ensure_future(self._work(lane))
+
+    async def _work(self, lane: _Lane) -> None:
+        try:
+            while lane.rows and not self._stopping:
+                row = lane.rows[0]
+                retry_in = await self._attempt(row)
+                if retry_in is None:
+                    lane.rows.pop(0)
+                    self._let_go(row, "done")
+                    continue
+                row = lane.rows[0] = _retried(row)
+                await self._pause(retry_in)
+        finally:
+            lane.worker = None
+            if not lane.rows:
+                self._lanes.pop(lane.name, None)
+            if not self._held:
+                self._idle.set()
+
+    def _let_go(self, row: Queued, state: str) -> None:
+        self._held.pop(row.id, None)
+        future = self._settled.pop(row.id, None)
+        if future is not None and not future.done():
+            future.set_result(state)
+
+    async def _attempt(self, row: Queued) -> float | None:
+        """Try to deliver ``row`` once; None when it is finished (sent,
+        failed or expired), else the seconds to wait before trying again."""
+        now = self.clock.now()
+        if now >= row.expires_at:
+            log.warning("outbox row %s expired undelivered (%s)", row.id, row.message.lane)
+            await self._record(self.outbox.finish(row, "expired", _last_error(row), now))
+            return None
+        messenger = self._messengers[row.platform]
+        try:
+            async with self._sends:
+                refs: list[MessageRef] = await asyncio.wait_for(messenger.deliver(row), SEND_TIMEOUT_SECONDS)
+        except DeliveryFailed as failure:
+            if failure.permanent:
+                log.warning("outbox row %s failed for good: %s", row.id, failure.reason)
+                await self._record(self.outbox.finish(row, "failed", failure.reason, self.clock.now()))
+                return None
+            delay = failure.retry_after if failure.retry_after is not None else backoff(row.attempts + 1)
+            return await self._later(row, failure.reason, delay)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            raise
+        except Exception as error:
+            reason = f"{type(error).__name__}: {error}"
+            if row.attempts + 1 >= UNEXPECTED_ATTEMPTS:
+                log.exception("outbox row %s failed %d times; giving up", row.id, UNEXPECTED_ATTEMPTS)
+                await self._record(self.outbox.finish(_retried(row), "failed", reason, self.clock.now()))
+                return None
+            log.warning("outbox row %s: unexpected error, will retry: %s", row.id, reason)
+            return await self._later(row, reason, backoff(row.attempts + 1))
+        await self._record(self.outbox.sent(row, refs, self.clock.now()))
+        return None
+
+    async def _later(self, row: Queued, reason: str, delay: float) -> float:
+        log.info("outbox row %s not delivered (%s); retrying in %.1f s", row.id, reason, delay)
+        at = self.clock.now() + timedelta(seconds=delay)
+        await self._record(self.outbox.retry_later(_retried(row), reason, at))
+        return delay
+
+    async def _record(self, work: object) -> None:
+        """Write a row's new state. The send already happened: a failure here
+        must not resend it now (the lease lapses and a restart decides)."""
+        try:
+            await work  # type: ignore[misc]
+        except Exception:
+            log.exception("could not record the outcome of an outbox row")
+
+    async def _pause(self, seconds: float) -> None:
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._stopped(), timeout=seconds)
+
+    async def _stopped(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            await self._wake.wait()
+
+    # -- background ------------------------------------------------------------
+
+    async def _poll(self) -> None:
+        while not self._stopping:
+            try:
+                rows = await self.outbox.claim(self._messengers, self.clock.now(), CLAIM_BATCH)
+                for row in rows:
+                    if row.id not in self._held:
+                        self._hold(row)
+            except Exception:
+                log.exception("polling the outbox failed; trying again")
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            self._wake.clear()
+
+    async def _renew(self) -> None:
+        while True:
+            await asyncio.sleep(RENEW_SECONDS)
+            try:
+                await self.outbox.renew(list(self._held), self.clock.now())
+            except Exception:
+                log.exception("could not renew outbox leases")
+
+    async def _maintain(self) -> None:
+        while True:
+            try:
+                now = self.clock.now()
+                expired = await self.outbox.expire_overdue(now)
+                if expired:
+                    log.warning("%d outbox rows expired undelivered (see `kenniscafe outbox --failed`)", expired)
+                await self.outbox.prune(now)
+            except Exception:
+                log.exception("outbox maintenance failed")
+            await asyncio.sleep(MAINTENANCE_SECONDS)
+
+
+def _retried(row: Queued) -> Queued:
+    return Queued(row.id, row.message, row.attempts + 1, row.expires_at)
+
+
+def _last_error(row: Queued) -> str:
+    return f"not delivered in time after {row.attempts} attempts" if row.attempts else "not delivered in time"
