@@ -69,6 +69,13 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_outbox(args: argparse.Namespace) -> int:
+    from adapters.outbox_report import show_outbox
+
+    settings = _with_database(_settings(args.config), args.db)
+    return asyncio.run(show_outbox(settings, failed_only=args.failed, retry=args.retry))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with ``--help`` on every subcommand."""
     parser = argparse.ArgumentParser(
@@ -102,6 +109,20 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--config", type=Path, help="config file (default: bot.toml here, else built-in defaults)")
     migrate.add_argument("--db", help="SQLite file to migrate instead of the config's database")
     migrate.set_defaults(func=_cmd_migrate)
+
+    outbox = sub.add_parser("outbox", help="what waits for delivery, failed or expired, and why",
+                            description="List the messages that wait in the outbox for delivery, and those "
+                            "that failed for good or expired, with the reason. `kenniscafe outbox retry ID` "
+                            "queues a failed or expired message again.")
+    outbox.add_argument("--failed", action="store_true", help="only failed and expired messages")
+    outbox.add_argument("--config", type=Path, help="config file (default: bot.toml here, else built-in defaults)")
+    outbox.add_argument("--db", help="SQLite file to read instead of the config's database")
+    outbox_actions = outbox.add_subparsers(dest="action", metavar="ACTION")
+    retry = outbox_actions.add_parser("retry", help="queue a failed or expired message again",
+                                      description="Queue the failed or expired outbox message ID for delivery "
+                                      "again (the running bot sends it within a second or two).")
+    retry.add_argument("retry", metavar="ID", type=int, help="the message's number, as the listing shows it")
+    outbox.set_defaults(func=_cmd_outbox, retry=None)
     return parser
 
 

@@ -182,7 +182,7 @@ class Deliverer:
         now = self.clock.now()
         if now >= row.expires_at:
             log.warning("outbox row %s expired undelivered (%s)", row.id, row.message.lane)
-            await self._record(self.outbox.finish(row, "expired", _last_error(row), now))
+            await self._record(self.outbox.finish(row, "expired", None, now))
             return None
         messenger = self._messengers[row.platform]
         try:
@@ -270,6 +270,3 @@ class Deliverer:
 def _retried(row: Queued) -> Queued:
     return Queued(row.id, row.message, row.attempts + 1, row.expires_at)
 
-
-def _last_error(row: Queued) -> str:
-    return f"not delivered in time after {row.attempts} attempts" if row.attempts else "not delivered in time"

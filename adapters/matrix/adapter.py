@@ -119,7 +119,6 @@ class MatrixAdapter:
         self._poll: asyncio.Task[Any] | None = None
         self._handling: asyncio.Task[bool] | None = None
         self._event_failures: dict[str, int] = {}
-        self._dm_checked: set[str] = set()  # direct rooms whose member was seen there since start
         self.backfilled = 0  # events recovered from limited timelines (for logs and tests)
         self.given_up: list[str] = []  # events skipped after EVENT_ATTEMPTS failures
 
@@ -335,7 +334,6 @@ class MatrixAdapter:
         if await self._state.get(key) == room_id:
             log.info("Matrix: %s left the direct room %s; the next DM opens a new one", event.state_key, room_id)
             await self._state.delete(key)
-            self._dm_checked.discard(room_id)
             await self.client.room_leave(room_id)
 
     # -- sending -----------------------------------------------------------
@@ -363,8 +361,7 @@ class MatrixAdapter:
         are still in it, else a new one."""
         key = f"matrix:dm:{user_id}"
         room_id = await self._state.get(key)
-        if room_id is not None and (room_id in self._dm_checked or await self._still_with_us(room_id, user_id)):
-            self._dm_checked.add(room_id)
+        if room_id is not None and await self._still_with_us(room_id, user_id):
             return room_id
         if room_id is not None:
             log.info("Matrix: %s is no longer in %s; opening a new direct room", user_id, room_id)
@@ -374,11 +371,15 @@ class MatrixAdapter:
         if not isinstance(created, RoomCreateResponse):
             raise delivery_failure(created, f"opening a direct room with {user_id}")
         await self._state.set(key, created.room_id)
-        self._dm_checked.add(created.room_id)
         return str(created.room_id)
 
     async def _still_with_us(self, room_id: str, user_id: str) -> bool:
-        """Whether ``user_id`` is in (or invited to) a direct room of ours."""
+        """Whether ``user_id`` is in (or invited to) a direct room of ours: as
+        the synced room state shows (a leave in the sync being handled is
+        already in it), else as the homeserver says."""
+        room = self.client.rooms.get(room_id)
+        if room is not None and (user_id in room.users or user_id in room.invited_users):
+            return True
         found = await self._request(self.client.room_get_state_event(room_id, "m.room.member", user_id))
         if isinstance(found, RoomGetStateEventResponse):
             return found.content.get("membership") in ("join", "invite")

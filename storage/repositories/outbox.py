@@ -27,7 +27,7 @@ from sqlmodel import col, select
 from bot.domain import Anchor
 from bot.incoming import MessageRef
 from bot.outgoing import Attachment, Kind, Outgoing, Queued
-from bot.richtext import document_from_json, document_to_json
+from bot.richtext import document_from_json, document_to_json, render_plain
 from storage.engine import Database
 from storage.models import MessageAnchor, OutboxMessage
 
@@ -56,6 +56,7 @@ class OutboxEntry:
     created_at: datetime
     next_attempt_at: datetime
     expires_at: datetime
+    finished_at: datetime | None
     last_error: str | None
     preview: str
 
@@ -151,13 +152,14 @@ class SqlOutbox:
             )
 
     async def finish(self, queued: Queued, status: str, error: str | None, now: datetime) -> None:
-        """Failed for good or expired: the row stays, with the reason, for
-        `kenniscafe outbox`."""
+        """Failed for good or expired: the row stays, with the reason (without
+        one, the last error seen), for `kenniscafe outbox`."""
+        reason = func.coalesce(error[:2000] if error else None, col(OutboxMessage.last_error), "not delivered in time")
         async with self.db.write() as session:
             await session.execute(
                 update(OutboxMessage).where(col(OutboxMessage.id) == queued.id)
-                .values(status=status, last_error=error[:2000] if error else None, finished_at=now,
-                        attempts=queued.attempts, lease_owner=None, lease_until=None)
+                .values(status=status, last_error=reason, finished_at=now, attempts=queued.attempts,
+                        lease_owner=None, lease_until=None)
             )
 
     async def release(self, ids: Sequence[int]) -> None:
@@ -300,12 +302,11 @@ def _queued(row: OutboxMessage) -> Queued:
 
 def _entry(row: OutboxMessage) -> OutboxEntry:
     assert row.id is not None
-    from bot.richtext import render_plain
-
     preview = render_plain(document_from_json(row.document)).replace("\n", " ")
     return OutboxEntry(
         row.id, row.status, row.platform, row.kind, row.user_id or row.room_id or "?", row.attempts,
-        _aware(row.created_at), _aware(row.next_attempt_at), _aware(row.expires_at), row.last_error,
+        _aware(row.created_at), _aware(row.next_attempt_at), _aware(row.expires_at),
+        _aware(row.finished_at) if row.finished_at else None, row.last_error,
         preview[:80] + ("…" if len(preview) > 80 else ""),
     )
 

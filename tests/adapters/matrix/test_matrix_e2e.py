@@ -3,87 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from adapters.matrix.adapter import MatrixAdapter
-from adapters.runtime import running_core
-from bot.app import Bot
-from bot.config import Settings
-from bot.ports import Clock, SystemClock
-from storage.engine import sqlite_url_for_path
-from storage.repositories.adapter_state import SqlAdapterState
+from tests.adapters.matrix.harness import (
+    PASSWORD,
+    body,
+    joined,
+    matrix_bot,
+    member,
+    register,
+    room_with_bot,
+)
 from tests.adapters.matrix.member_client import MemberClient, from_bot
 from tests.conftest import FakeClock
-
-PASSWORD = "correct horse battery staple"
-
-
-@dataclass
-class Account:
-    user_id: str
-    token: str
-
-
-def register(synapse: Any, prefix: str) -> Account:
-    user_id, token = synapse.register(f"{prefix}-{uuid.uuid4().hex[:8]}", PASSWORD)
-    return Account(user_id, token)
-
-
-@asynccontextmanager
-async def matrix_bot(synapse: Any, db_path: Path, bot: Account, managers: list[str],
-                     clock: Clock | None = None, *, homeserver: str | None = None,
-                     allowed_inviters: list[str] | None = None) -> AsyncIterator[tuple[Bot, MatrixAdapter]]:
-    """The bot, logged in with its password, syncing and delivering in the background."""
-    settings = Settings.model_validate({
-        "bot": {"database": sqlite_url_for_path(db_path)},
-        "communities": [{"name": "Kenniscafé", "managers": managers, "rooms": ["*"]}],
-        "matrix": {"enabled": True, "homeserver": homeserver or synapse.base_url, "user_id": bot.user_id,
-                   "password": PASSWORD,
-                   "allowed_inviters": [synapse.server_name] if allowed_inviters is None else allowed_inviters},
-    })
-    clock = clock or SystemClock()
-    async with running_core(settings, clock) as core:
-        adapter = MatrixAdapter(settings.matrix, core.bot.handle, SqlAdapterState(core.db, clock))
-        await adapter.start()
-        core.attach(adapter)
-        task = asyncio.create_task(adapter.run())
-        try:
-            yield core.bot, adapter
-        finally:
-            await adapter.stop()
-            await asyncio.wait_for(task, 10)
-            await adapter.close()
-
-
-@asynccontextmanager
-async def member(synapse: Any, account: Account) -> AsyncIterator[MemberClient]:
-    client = MemberClient(synapse.base_url, account.user_id, account.token)
-    await client.start()
-    try:
-        yield client
-    finally:
-        await client.close()
-
-
-def joined(user_id: str) -> Any:
-    return lambda s: (s.get("type") == "m.room.member" and s.get("state_key") == user_id
-                      and s.get("content", {}).get("membership") == "join")
-
-
-async def room_with_bot(anna: MemberClient, bot_id: str) -> str:
-    room_id = await anna.create_room(invite=[bot_id])
-    await anna.wait_for(joined(bot_id))
-    return room_id
-
-
-def body(source: dict[str, Any]) -> str:
-    return str(source.get("content", {}).get("body", ""))
 
 
 async def test_commands_reactions_threads_and_saves(synapse: Any, tmp_path: Path) -> None:
@@ -211,7 +145,7 @@ async def test_a_reminder_dm_reaches_the_member(synapse: Any, tmp_path: Path) ->
         await anna.send(room, "!kc join E1")
         await anna.wait_for(from_bot(bot_account.user_id, "You're in for E1"))
         clock.current = datetime(2030, 1, 11, 8, 30, tzinfo=UTC) - timedelta(hours=24)
-        assert await core.send_due_reminders() == 1
+        assert await core.bot.send_due_reminders() == 1
         dms = await anna.wait_for(from_bot(bot_account.user_id, "Reminder: E1 Koffietafel starts in 24 h"), count=2)
         await anna.send(room, "!kc ics E1")
         (calendar,) = await anna.wait_for(lambda s: s.get("content", {}).get("msgtype") == "m.file")

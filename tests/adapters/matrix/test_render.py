@@ -33,3 +33,21 @@ def test_unsafe_link_schemes_become_text() -> None:
 
 def test_paragraphs_are_separate_lines() -> None:
     assert render_html(document(paragraph("a"), paragraph("b"))) == "a<br>b"
+
+
+def test_nobody_is_notified_unless_mentioned_on_purpose() -> None:
+    quiet = message_content(document(paragraph("Saved #1 “@room Anna look at this”")))
+    assert quiet["m.mentions"] == {}  # "@room" in a title pings nobody
+    meant = message_content(document(paragraph("Welcome ", Mention("Anna", "matrix", "@anna:example.org"))))
+    assert meant["m.mentions"] == {"user_ids": ["@anna:example.org"]}
+
+
+def test_every_page_of_a_long_document_fits_in_one_event() -> None:
+    from adapters.matrix.render import MAX_CONTENT_BYTES, fits_in_event
+    from bot.paging import paginate
+
+    doc = document(*(paragraph(f"line {n}: ", "<&> " * 400) for n in range(40)))
+    pages = paginate(doc, fits_in_event)
+    assert len(pages) > 1 and all(fits_in_event(page) for page in pages)
+    assert sum(len(page.blocks) for page in pages) == 40  # cut between paragraphs, none lost
+    assert all(len(str(message_content(page))) < 2 * MAX_CONTENT_BYTES for page in pages)

@@ -88,7 +88,8 @@ class FakeSlack:
       ``rejected`` -- calls answered 429 by :meth:`fail_next`;
     * ``users`` / ``channels`` -- ``{id: {...}}`` merged into ``users.info`` /
       ``conversations.info`` answers (``real_name``/``display_name`` default
-      to the id);
+      to the id); ``not_in_channel`` -- channels the bot is not in (posting
+      there fails with ``not_in_channel``, as Slack does);
     * ``messages`` -- ``{(channel, ts): message}`` posted through the API;
       ``views`` -- ``{view_id: view}``; ``uploads`` -- ``{file_id: bytes}``.
     """
@@ -112,6 +113,8 @@ class FakeSlack:
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.views: dict[str, dict[str, Any]] = {}
         self.uploads: dict[str, bytes] = {}
+        # Channels the bot was never invited to: posting there answers not_in_channel.
+        self.not_in_channel: set[str] = set()
         self.connections_opened = 0
         self.client_messages: list[dict[str, Any]] = []
         self._ts = itertools.count(1)
@@ -344,6 +347,8 @@ class FakeSlack:
         channel = args.get("channel")
         if not channel:
             return {"ok": False, "error": "channel_not_found"}
+        if channel in self.not_in_channel:
+            return {"ok": False, "error": "not_in_channel"}
         if not (args.get("text") or args.get("blocks") or args.get("attachments")):
             return {"ok": False, "error": "no_text"}
         if channel[0] in "UW":
@@ -371,6 +376,8 @@ class FakeSlack:
     def _chat_post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("channel"):
             return {"ok": False, "error": "channel_not_found"}
+        if args["channel"] in self.not_in_channel:
+            return {"ok": False, "error": "not_in_channel"}
         if not args.get("user"):
             return {"ok": False, "error": "user_not_in_channel"}
         return {"ok": True, "message_ts": self._next_ts()}

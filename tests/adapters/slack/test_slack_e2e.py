@@ -190,3 +190,34 @@ async def test_bookmark_reaction_archives_the_message(fake: FakeSlack, tmp_path:
         shown = await fake.wait_for_call("chat.postMessage", lambda c: "#1 Tip: de koffie" in posted_text(c))
     assert "“Tip: de koffie op de vierde is beter” · #koffie" in posted_text(saved)
     assert "— by anna" in posted_text(shown)
+
+
+async def test_slash_commands_are_answered_in_channels_the_bot_is_not_in(fake: FakeSlack, tmp_path: Path) -> None:
+    stranger = "C0NOTJOIN1"
+    fake.not_in_channel.add(stranger)
+    async with slack_bot(fake, tmp_path / "nic.db"):
+        await fake.wait_connected()
+        await fake.push("slash_commands", slash_command("events", MEMBER, stranger, response_url=fake.response_url))
+        answer = await fake.wait_for_call("response_url", lambda c: "No coffee tables planned" in posted_text(c))
+        assert answer.args["response_type"] == "in_channel"
+        # A post wants to be a real message (reactions on it count): where the bot
+        # may not post, it still answers, and says how to invite it.
+        await fake.push("slash_commands", slash_command("post Hier | niet lid", MEMBER, stranger,
+                                                        response_url=fake.response_url))
+        saved = await fake.wait_for_call("response_url", lambda c: "Saved #1" in posted_text(c))
+        await fake.push("slash_commands", slash_command("help", MEMBER, stranger, response_url=fake.response_url))
+        await fake.wait_for_call("response_url", lambda c: "Commands" in posted_text(c))
+    assert "Invite me with /invite" in posted_text(saved)
+    assert not [key for key in fake.messages if key[0] == stranger]  # nothing could be posted there
+    assert len([c for c in fake.calls if c.method == "response_url" and "Saved #1" in posted_text(c)]) == 1
+
+
+async def test_a_replayed_slash_command_runs_once(fake: FakeSlack, tmp_path: Path) -> None:
+    async with slack_bot(fake, tmp_path / "replay.db"):
+        await fake.wait_connected()
+        command = slash_command("post Eén keer | ook bij herhaling", MEMBER, CHANNEL)
+        for _ in range(3):
+            await fake.wait_for_ack(await fake.push("slash_commands", command))
+        await fake.wait_for_call("chat.postMessage", lambda c: "Saved #1" in posted_text(c))
+        await asyncio.sleep(0.5)
+    assert len([c for c in fake.calls_to("chat.postMessage") if "Saved #" in posted_text(c)]) == 1
