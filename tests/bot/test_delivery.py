@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import socket
-import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -57,13 +56,12 @@ async def test_a_reminder_reaches_everyone_whose_dm_works_and_the_failure_is_lis
         await core.deliverer.idle()
     reached = sorted(where for where, text in messenger.sent if text.startswith("Reminder: E1"))
     assert reached == ["console", "dm:anna", "dm:joost", "dm:lotte", "dm:sanne"]
-    listing = subprocess.run([sys.executable, "-m", "adapters.cli", "outbox", "--failed", "--db", str(db)],
-                             capture_output=True, text=True, cwd=tmp_path, env={"PYTHONPATH": str(ROOT)}, check=False)
-    assert listing.returncode == 0, listing.stderr
-    assert "0 waiting, 1 failed" in listing.stdout
-    assert "failed   console direct to piet" in listing.stdout
-    assert "M_FORBIDDEN piet does not accept DMs" in listing.stdout
-    assert "Reminder: E1 Koffietafel starts in 24 h" in listing.stdout
+    status, listing = await kenniscafe("outbox", "--failed", "--db", str(db))
+    assert status == 0, listing
+    assert "0 waiting, 1 failed" in listing
+    assert "failed   console direct to piet" in listing
+    assert "M_FORBIDDEN piet does not accept DMs" in listing
+    assert "Reminder: E1 Koffietafel starts in 24 h" in listing
 
 
 async def test_a_failed_row_sent_again_by_the_operator(tmp_path: Path) -> None:
@@ -73,10 +71,8 @@ async def test_a_failed_row_sent_again_by_the_operator(tmp_path: Path) -> None:
         await core.handle_and_deliver(said("anna", "!kc help"))
         assert messenger.sent == []
         (failed,) = await SqlOutbox(core.db).entries(["failed"])
-        retried = subprocess.run([sys.executable, "-m", "adapters.cli", "outbox", "--db", str(db), "retry",
-                                  str(failed.id)], capture_output=True, text=True, env={"PYTHONPATH": str(ROOT)},
-                                 check=False)
-        assert retried.returncode == 0 and f"#{failed.id} is queued again" in retried.stdout
+        status, retried = await kenniscafe("outbox", "--db", str(db), "retry", str(failed.id))
+        assert status == 0 and f"#{failed.id} is queued again" in retried
         del messenger.fail["console"]
         await asyncio.sleep(1.5)  # the deliverer's poll takes it
         await core.deliverer.idle()
@@ -136,9 +132,9 @@ async def test_a_message_stored_before_a_crash_is_delivered_at_the_next_start(tm
 
 async def test_rows_held_by_a_process_that_died_are_taken_over_at_once(tmp_path: Path) -> None:
     db = tmp_path / "dead.db"
-    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                              text=True, check=True)
-    dead_here = f"{socket.gethostname()}:{finished.stdout.strip()}:gone"  # a pid that has exited
+    finished = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await finished.wait()
+    dead_here = f"{socket.gethostname()}:{finished.pid}:gone"  # a pid that has exited
     elsewhere = "another-host:4242:alive"  # can't be checked from here: its lease is respected
     async with running_core(console_settings(db), FakeClock()) as core:
         for owner, text in ((dead_here, "Van een gestopt proces"), (elsewhere, "Van een andere machine")):
@@ -196,6 +192,15 @@ async def test_long_documents_are_cut_between_pieces_never_inside_one() -> None:
         for block in render_blocks(page):
             text = block["text"]["text"]
             assert len(text) <= SECTION_LIMIT and text.count("<https://") == text.count("|the slides>")
+
+
+async def kenniscafe(*args: str) -> tuple[int, str]:
+    """The command line in a process of its own: exit status and output."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "adapters.cli", *args, env={"PYTHONPATH": str(ROOT)},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out, _ = await process.communicate()
+    return process.returncode or 0, out.decode()
 
 
 async def store(core: Core, *messages: Outgoing) -> list[Queued]:
