@@ -14,7 +14,7 @@ occur in the text, so common words dominate, like real searches) or
 uniformly from the vocabulary (mostly rare words).
 
 Contenders, all on the same database in the same run, page cache warm:
-- ours: ``search_post_ids(limit=10)`` through an ``AsyncSession`` from
+- ours: ``search_post_ids(limit=10)`` through a session from
   ``Database.read()``, as the bot calls it (transaction begin/commit and
   driver round trips included);
 - "fts5 bm25": raw sqlite3, ``SELECT rowid FROM post_fts WHERE post_fts
@@ -41,7 +41,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench.common import REPO_ROOT, Result, cache_dir, percentile, warm_file
 from storage.engine import Database, sqlite_url_for_path
@@ -338,6 +337,10 @@ async def _ours(db: Database, queries: list[list[str]]) -> tuple[list[float], li
     return timings, found
 
 
+class _RolledBack(Exception):
+    """Leaves a write block so that its transaction rolls back."""
+
+
 async def _writes(db: Database, params: Params) -> dict[str, list[float]]:
     """Insert posts, then soft-delete them, each in a transaction that is
     rolled back (the cached database stays as built). Times the INSERT (its
@@ -349,32 +352,31 @@ async def _writes(db: Database, params: Params) -> dict[str, list[float]]:
     timings: dict[str, list[float]] = {"insert": [], "after insert": [], "remove": [], "after remove": []}
     for i in range(params.writes):
         drawn = rng.choices(words, cum_weights=weights, k=60)
-        session = AsyncSession(db.engine)
         try:
-            await session.begin()
-            t0 = time.perf_counter()
-            post_id = (
+            async with db.write() as session:
+                t0 = time.perf_counter()
+                post_id = (
+                    await session.execute(
+                        text(
+                            "INSERT INTO post (community_id, number, title, body, author_id, created_at,"
+                            " updated_at) VALUES (:c, :n, :t, :b, 1, :at, :at) RETURNING id"
+                        ),
+                        {"c": COMMUNITY_ID, "n": 10_000_000 + i, "t": " ".join(drawn[:6]),
+                         "b": " ".join(drawn[6:]), "at": _stamp(now)},
+                    )
+                ).scalar_one()
+                t1 = time.perf_counter()
+                await post_written(session, post_id)
+                t2 = time.perf_counter()
                 await session.execute(
-                    text(
-                        "INSERT INTO post (community_id, number, title, body, author_id, created_at,"
-                        " updated_at) VALUES (:c, :n, :t, :b, 1, :at, :at) RETURNING id"
-                    ),
-                    {"c": COMMUNITY_ID, "n": 10_000_000 + i, "t": " ".join(drawn[:6]),
-                     "b": " ".join(drawn[6:]), "at": _stamp(now)},
+                    text("UPDATE post SET removed_at = :at WHERE id = :id"), {"at": _stamp(now), "id": post_id}
                 )
-            ).scalar_one()
-            t1 = time.perf_counter()
-            await post_written(session, post_id)
-            t2 = time.perf_counter()
-            await session.execute(
-                text("UPDATE post SET removed_at = :at WHERE id = :id"), {"at": _stamp(now), "id": post_id}
-            )
-            t3 = time.perf_counter()
-            await post_written(session, post_id)
-            t4 = time.perf_counter()
-        finally:
-            await session.rollback()
-            await session.close()
+                t3 = time.perf_counter()
+                await post_written(session, post_id)
+                t4 = time.perf_counter()
+                raise _RolledBack  # the cached database stays as built
+        except _RolledBack:
+            pass
         timings["insert"].append((t1 - t0) * 1000)
         timings["after insert"].append((t2 - t1) * 1000)
         timings["remove"].append((t3 - t2) * 1000)

@@ -74,6 +74,7 @@ class Deliverer:
         self._idle.set()
         self._stopping = False
         self._background: list[asyncio.Task[None]] = []
+        self._marking: set[asyncio.Task[None]] = set()
 
     # -- wiring --------------------------------------------------------------
 
@@ -107,7 +108,7 @@ class Deliverer:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
-        await asyncio.gather(*self._background, return_exceptions=True)
+        await asyncio.gather(*self._background, *self._marking, return_exceptions=True)
         held = list(self._held)
         if held:
             try:
@@ -146,9 +147,13 @@ class Deliverer:
         lane = self._lanes.get(row.message.lane)
         if lane is None:
             lane = self._lanes[row.message.lane] = _Lane(row.message.lane)
-        # In id order: a row taken over by the poll may be older than rows in hand.
-        keys = [r.id for r in lane.rows]
-        lane.rows.insert(bisect.bisect(keys, row.id, lo=1 if lane.worker is not None else 0), row)
+        # In id order: a row taken over by the poll may be older than rows in
+        # hand (the head, possibly in flight, stays first).
+        if not lane.rows or lane.rows[-1].id < row.id:
+            lane.rows.append(row)
+        else:
+            head = 1 if lane.worker is not None else 0
+            lane.rows.insert(bisect.bisect([r.id for r in lane.rows], row.id, lo=head), row)
         if lane.worker is None:
             lane.worker = asyncio.ensure_future(self._work(lane))
 
@@ -159,7 +164,6 @@ class Deliverer:
                 retry_in = await self._attempt(row)
                 if retry_in is None:
                     lane.rows.pop(0)
-                    self._let_go(row, "done")
                     continue
                 row = lane.rows[0] = _retried(row)
                 await self._pause(retry_in)
@@ -167,14 +171,26 @@ class Deliverer:
             lane.worker = None
             if not lane.rows:
                 self._lanes.pop(lane.name, None)
-            if not self._held:
-                self._idle.set()
 
     def _let_go(self, row: Queued, state: str) -> None:
         self._held.pop(row.id, None)
         future = self._settled.pop(row.id, None)
         if future is not None and not future.done():
             future.set_result(state)
+        if not self._held:
+            self._idle.set()
+
+    def _mark_sent(self, row: Queued, refs: list[MessageRef]) -> None:
+        """Record a delivery without holding up the lane: the next message
+        goes out meanwhile, and marks made close together share a commit.
+        The row counts as held (and its lease is renewed) until recorded."""
+        async def mark() -> None:
+            await self._record(self.outbox.sent(row, refs, self.clock.now()))
+            self._let_go(row, "done")
+
+        task = asyncio.ensure_future(mark())
+        self._marking.add(task)
+        task.add_done_callback(self._marking.discard)
 
     async def _attempt(self, row: Queued) -> float | None:
         """Try to deliver ``row`` once; None when it is finished (sent,
@@ -182,7 +198,7 @@ class Deliverer:
         now = self.clock.now()
         if now >= row.expires_at:
             log.warning("outbox row %s expired undelivered (%s)", row.id, row.message.lane)
-            await self._record(self.outbox.finish(row, "expired", None, now))
+            await self._finish(row, "expired", None)
             return None
         messenger = self._messengers[row.platform]
         try:
@@ -191,7 +207,7 @@ class Deliverer:
         except DeliveryFailed as failure:
             if failure.permanent:
                 log.warning("outbox row %s failed for good: %s", row.id, failure.reason)
-                await self._record(self.outbox.finish(row, "failed", failure.reason, self.clock.now()))
+                await self._finish(row, "failed", failure.reason)
                 return None
             delay = failure.retry_after if failure.retry_after is not None else backoff(row.attempts + 1)
             return await self._later(row, failure.reason, delay)
@@ -201,12 +217,16 @@ class Deliverer:
             reason = f"{type(error).__name__}: {error}"
             if row.attempts + 1 >= UNEXPECTED_ATTEMPTS:
                 log.exception("outbox row %s failed %d times; giving up", row.id, UNEXPECTED_ATTEMPTS)
-                await self._record(self.outbox.finish(_retried(row), "failed", reason, self.clock.now()))
+                await self._finish(_retried(row), "failed", reason)
                 return None
             log.warning("outbox row %s: unexpected error, will retry: %s", row.id, reason)
             return await self._later(row, reason, backoff(row.attempts + 1))
-        await self._record(self.outbox.sent(row, refs, self.clock.now()))
+        self._mark_sent(row, refs)
         return None
+
+    async def _finish(self, row: Queued, status: str, reason: str | None) -> None:
+        await self._record(self.outbox.finish(row, status, reason, self.clock.now()))
+        self._let_go(row, "done")
 
     async def _later(self, row: Queued, reason: str, delay: float) -> float:
         log.info("outbox row %s not delivered (%s); retrying in %.1f s", row.id, reason, delay)

@@ -253,7 +253,6 @@ class OutboxMessage(SQLModel, table=True):
     lane: str
     room_id: str | None = None
     user_id: str | None = None
-    member_id: int | None = None
     reply_to: str | None = None
     thread_root: str | None = None
     target: str | None = None

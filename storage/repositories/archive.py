@@ -7,12 +7,11 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy import delete, func
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from bot.domain import NewPost, PostDetails, PostSummary, SavedPost
 from bot.ports import Clock
-from storage.engine import Database
+from storage.engine import Database, DbSession
 from storage.models import Comment, Community, Member, Post, PostLink, PostTag, Reaction, Tag
 from storage.search import post_written, search_post_ids
 
@@ -33,7 +32,7 @@ class SqlArchive:
             await session.execute(select(Community.id).where(Community.id == post.community_id).with_for_update())
             return await self._insert_post(session, post)
 
-    async def _insert_post(self, session: AsyncSession, post: NewPost) -> SavedPost:
+    async def _insert_post(self, session: DbSession, post: NewPost) -> SavedPost:
         if post.source is not None:
             existing = (
                 await session.execute(
@@ -77,7 +76,7 @@ class SqlArchive:
         return SavedPost(row.id, number, created=True)
 
     @staticmethod
-    async def _tag_id(session: AsyncSession, community_id: int, name: str) -> int:
+    async def _tag_id(session: DbSession, community_id: int, name: str) -> int:
         tag_id = (
             await session.execute(select(Tag.id).where(Tag.community_id == community_id, Tag.name == name))
         ).scalar_one_or_none()
@@ -148,9 +147,10 @@ class SqlArchive:
         async with self.db.write() as session:
             session.add(Comment(post_id=post_id, member_id=member_id, body=body, created_at=at))
             await session.flush()
-            return (
+            total: int = (
                 await session.execute(select(func.count()).select_from(Comment).where(Comment.post_id == post_id))
             ).scalar_one()
+            return total
 
     async def set_reaction(self, post_id: int, member_id: int, emoji: str, present: bool, at: datetime) -> bool:
         """Count or uncount one member's emoji on a post; True if it changed."""
@@ -207,7 +207,7 @@ class SqlArchive:
             await session.flush()
             await post_written(session, post_id)
 
-    async def _summaries(self, session: AsyncSession, ids: Sequence[int]) -> list[PostSummary]:
+    async def _summaries(self, session: DbSession, ids: Sequence[int]) -> list[PostSummary]:
         if not ids:
             return []
         rows = (
@@ -222,7 +222,7 @@ class SqlArchive:
         return [by_id[i] for i in ids if i in by_id]
 
     @staticmethod
-    async def _tags_of(session: AsyncSession, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    async def _tags_of(session: DbSession, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
         rows = await session.execute(
             select(PostTag.post_id, Tag.name)
             .join(Tag, col(Tag.id) == PostTag.tag_id)

@@ -8,13 +8,12 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy import func
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from bot.domain import CommunityInfo, MemberInfo, Role
 from bot.incoming import Actor, RoomRef
 from bot.ports import Clock
-from storage.engine import Database
+from storage.engine import Database, DbSession
 from storage.models import Community, Identity, Member, Membership, Room
 
 
@@ -199,7 +198,7 @@ class SqlDirectory:
                 found[member_id].append((platform, external_id))
         return found
 
-    async def _known_member(self, session: AsyncSession, community_id: int, actor: Actor) -> MemberInfo | None:
+    async def _known_member(self, session: DbSession, community_id: int, actor: Actor) -> MemberInfo | None:
         row = (
             await session.execute(
                 select(Member.id, Member.display_name, Identity.display_name, Membership.role)
@@ -217,7 +216,7 @@ class SqlDirectory:
         return MemberInfo(member_id, member_name, Role.parse(role))
 
     @staticmethod
-    async def _identity(session: AsyncSession, platform: str, external_id: str) -> Identity | None:
+    async def _identity(session: DbSession, platform: str, external_id: str) -> Identity | None:
         return (
             await session.execute(
                 select(Identity).where(Identity.platform == platform, Identity.external_id == external_id)

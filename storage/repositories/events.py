@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,13 +23,14 @@ from storage.signups import (
     SignupRules,
     StatusRequest,
 )
-
-_SQLITE_STAMP = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores DateTime on SQLite
+from storage.sql import SQLITE_STAMP, read_stamp
 
 
 class SessionSql:
     """The sign-up rules' query interface on a SQLAlchemy session: raw SQL,
-    so timestamps are passed the way the dialect stores them."""
+    so timestamps are passed the way the dialect stores them. On SQLite the
+    statements go to the driver's connection directly (see
+    :class:`storage.sql.Sql` for why)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -36,20 +38,28 @@ class SessionSql:
         # PostgreSQL: lock the event row, so writers of one event queue up
         # (on SQLite, BEGIN IMMEDIATE already holds the write lock).
         self.lock_suffix = "" if self.sqlite else " FOR UPDATE"
+        self._driver: sqlite3.Connection | None = None
+        if self.sqlite:
+            session.flush()
+            driver = session.connection().connection.driver_connection
+            self._driver = driver if isinstance(driver, sqlite3.Connection) else None
 
     def rows(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+        if self._driver is not None:
+            return [tuple(row) for row in self._driver.execute(sql, params).fetchall()]
         return [tuple(row) for row in self.session.execute(text(sql), params)]
 
     def run(self, sql: str, **params: Any) -> None:
-        self.session.execute(text(sql), params)
+        if self._driver is not None:
+            self._driver.execute(sql, params)
+        else:
+            self.session.execute(text(sql), params)
 
     def stamp(self, moment: datetime) -> Any:
-        return moment.astimezone(UTC).strftime(_SQLITE_STAMP) if self.sqlite else moment
+        return moment.astimezone(UTC).strftime(SQLITE_STAMP) if self.sqlite else moment
 
     def read_stamp(self, value: Any) -> datetime:
-        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-        assert isinstance(moment, datetime)
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return read_stamp(value)
 
 
 class SqlEvents:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
 from bot.domain import Anchor
 from bot.incoming import MessageRef
 from storage.engine import Database
-from storage.models import Event, MessageAnchor, Post, ProcessedInbound
+from storage.models import Event, MessageAnchor, Post
+from storage.sql import Sql, stamp
 
 
 class SqlLedger:
@@ -24,13 +24,12 @@ class SqlLedger:
         id is claimed, False for repeats (also when another process claimed
         it at the same moment: its commit makes ours wait, then conflict)."""
         async with self.db.write() as session:
-            dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-            result = await session.execute(
-                dialect.insert(ProcessedInbound)
-                .values(platform=platform, event_id=event_id, received_at=at)
-                .on_conflict_do_nothing()
+            claimed = await (await Sql.of(session)).all(
+                "INSERT INTO processedinbound (platform, event_id, received_at) VALUES (:platform, :event, :at) "
+                "ON CONFLICT (platform, event_id) DO NOTHING RETURNING id",
+                {"platform": platform, "event": event_id, "at": stamp(session, at)},
             )
-            return bool(getattr(result, "rowcount", 0))
+            return bool(claimed)
 
     async def find_anchor(self, ref: MessageRef) -> Anchor | None:
         """What a message stands for, if it is one of the bot's anchors."""

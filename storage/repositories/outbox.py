@@ -2,7 +2,10 @@
 them, then held, sent, retried, failed or expired by a deliverer.
 
 A deliverer holds a row with a lease (``lease_owner`` until ``lease_until``)
-so two processes never deliver the same row at once. Rows this process
+so two processes never deliver the same row at once. Sent rows are marked
+in groups: while one marking transaction waits for or holds the write lock,
+the next marks gather for one transaction of their own, so a busy outbox
+costs one commit per group rather than one per message. Rows this process
 stores for a platform it delivers are leased to it from the start: they go
 straight to its deliverer, with no second trip to the database. A process
 that died leaves leases behind; they lapse after :data:`LEASE`, or at once
@@ -11,6 +14,7 @@ when a process on the same host sees that the owner's pid is gone.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import socket
@@ -20,8 +24,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from bot.domain import Anchor
@@ -29,9 +31,14 @@ from bot.incoming import MessageRef
 from bot.outgoing import Attachment, Kind, Outgoing, Queued
 from bot.richtext import document_from_json, document_to_json, render_plain
 from storage.engine import Database
-from storage.models import MessageAnchor, OutboxMessage
+from storage.models import OutboxMessage
+from storage.sql import Sql, stamp
 
 LEASE = timedelta(seconds=60)
+# How long a mark waits for others to share its commit: invisible to readers
+# (the message is out), and the longest a Slack message could be repeated
+# by a crash right after it was sent, beyond the commit itself.
+MARK_GATHER_SECONDS = 0.005
 # Delivered rows are kept this long (for `kenniscafe outbox` and debugging), then pruned.
 KEEP_SENT = timedelta(days=7)
 KEEP_FINISHED = timedelta(days=30)
@@ -68,6 +75,8 @@ class SqlOutbox:
         self.db = db
         self.owner = owner or process_owner()
         self.served: set[str] = set()  # platforms this process's deliverer sends on
+        self._marks: list[tuple[Queued, tuple[MessageRef, ...], datetime, asyncio.Future[None]]] = []
+        self._marking: asyncio.Task[None] | None = None
 
     # -- storing -------------------------------------------------------------
 
@@ -79,15 +88,17 @@ class SqlOutbox:
             return []
         stored: list[Queued] = []
         async with self.db.write() as session:
+            sql = await Sql.of(session)
             for message in messages:
                 expires_at = message.expires_at or now + keep_for
                 leased = message.platform in self.served
-                values = _row_values(message, now, expires_at)
-                values.update(lease_owner=self.owner if leased else None,
-                              lease_until=now + LEASE if leased else None)
-                row_id = await _insert_unless_keyed(session, values)
-                if row_id is not None and leased:
-                    stored.append(Queued(row_id, message, 0, expires_at))
+                values = _row_values(message)
+                values.update(created_at=stamp(session, now), next_attempt_at=stamp(session, now),
+                              expires_at=stamp(session, expires_at), lease_owner=self.owner if leased else None,
+                              lease_until=stamp(session, now + LEASE) if leased else None)
+                inserted = await sql.all(_INSERT, values)
+                if inserted and leased:
+                    stored.append(Queued(int(inserted[0][0]), message, 0, expires_at))
         return stored
 
     # -- delivering ----------------------------------------------------------
@@ -131,17 +142,44 @@ class SqlOutbox:
                 )
 
     async def sent(self, queued: Queued, refs: Sequence[MessageRef], now: datetime) -> None:
-        """Delivered: remember the platform's message ids, and what they stand for."""
-        anchor = queued.message.anchor
-        async with self.db.write() as session:
-            await session.execute(
-                update(OutboxMessage).where(col(OutboxMessage.id) == queued.id)
-                .values(status=SENT, finished_at=now, sent_ref=refs[0].message_id if refs else None,
-                        attempts=queued.attempts + 1, lease_owner=None, lease_until=None)
-            )
-            if anchor is not None:
-                for ref in refs:
-                    await _anchor(session, ref, anchor, now)
+        """Delivered: remember the platform's message ids, and what they stand
+        for. Marked together with whatever else was delivered meanwhile."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._marks.append((queued, tuple(refs), now, done))
+        if self._marking is None:
+            self._marking = asyncio.ensure_future(self._mark_all())
+        await done
+
+    async def _mark_all(self) -> None:
+        try:
+            # A moment for the deliveries finishing now to join this group.
+            await asyncio.sleep(MARK_GATHER_SECONDS)
+            while self._marks:
+                batch, self._marks = self._marks, []
+                try:
+                    async with self.db.write() as session:
+                        sql = await Sql.of(session)
+                        await sql.many(_MARK_SENT, [
+                            {"id": queued.id, "at": stamp(session, now), "attempts": queued.attempts + 1,
+                             "ref": refs[0].message_id if refs else None}
+                            for queued, refs, now, _ in batch
+                        ])
+                        await sql.many(_ANCHOR, [
+                            {"platform": ref.room.platform, "room": ref.room.room_id, "message": ref.message_id,
+                             "post": queued.message.anchor.post_id, "event": queued.message.anchor.event_id,
+                             "at": stamp(session, now)}
+                            for queued, refs, now, _ in batch if queued.message.anchor is not None for ref in refs
+                        ])
+                except Exception as error:  # noqa: BLE001 - every waiter of the group learns of it
+                    for *_, done in batch:
+                        if not done.done():
+                            done.set_exception(error)
+                    continue
+                for *_, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+        finally:
+            self._marking = None
 
     async def retry_later(self, queued: Queued, error: str, at: datetime) -> None:
         """Not delivered this time: say why, and when to try again."""
@@ -246,7 +284,22 @@ class SqlOutbox:
             return bool(getattr(result, "rowcount", 0))
 
 
-def _row_values(message: Outgoing, now: datetime, expires_at: datetime) -> dict[str, Any]:
+_COLUMNS = ("key", "platform", "kind", "lane", "room_id", "user_id", "reply_to", "thread_root", "target",
+            "reply_handle", "document", "attachment_name", "attachment_type", "attachment", "anchor_post_id",
+            "anchor_event_id", "status", "attempts", "created_at", "next_attempt_at", "expires_at", "lease_owner",
+            "lease_until")
+# Raw SQL on the hot paths: SQLAlchemy's statement handling costs more than SQLite's work here.
+_INSERT = (f"INSERT INTO outboxmessage ({', '.join(_COLUMNS)}) VALUES ({', '.join(':' + c for c in _COLUMNS)}) "
+           "ON CONFLICT (key) DO NOTHING RETURNING id")
+_MARK_SENT = ("UPDATE outboxmessage SET status = 'sent', finished_at = :at, sent_ref = :ref, attempts = :attempts, "
+              "lease_owner = NULL, lease_until = NULL WHERE id = :id")
+_ANCHOR = ("INSERT INTO messageanchor (platform, room_external_id, message_id, post_id, event_id, created_at) "
+           "VALUES (:platform, :room, :message, :post, :event, :at) "
+           "ON CONFLICT (platform, room_external_id, message_id) DO NOTHING")
+
+
+def _row_values(message: Outgoing) -> dict[str, Any]:
+    """The columns of a new row, but for its timestamps and lease."""
     attachment = message.attachment
     anchor = message.anchor
     return {
@@ -259,28 +312,8 @@ def _row_values(message: Outgoing, now: datetime, expires_at: datetime) -> dict[
         "attachment": attachment.content if attachment else None,
         "anchor_post_id": anchor.post_id if anchor else None,
         "anchor_event_id": anchor.event_id if anchor else None,
-        "status": PENDING, "attempts": 0, "created_at": now, "next_attempt_at": now, "expires_at": expires_at,
+        "status": PENDING, "attempts": 0,
     }
-
-
-async def _insert_unless_keyed(session: AsyncSession, values: dict[str, Any]) -> int | None:
-    """Insert a row; None when its key is stored already."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(OutboxMessage).values(**values)
-        .on_conflict_do_nothing(index_elements=["key"]).returning(col(OutboxMessage.id))
-    )
-    return (await session.execute(statement)).scalar_one_or_none()
-
-
-async def _anchor(session: AsyncSession, ref: MessageRef, anchor: Anchor, at: datetime) -> None:
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    await session.execute(
-        dialect.insert(MessageAnchor).values(
-            platform=ref.room.platform, room_external_id=ref.room.room_id, message_id=ref.message_id,
-            post_id=anchor.post_id, event_id=anchor.event_id, created_at=at,
-        ).on_conflict_do_nothing()
-    )
 
 
 def _queued(row: OutboxMessage) -> Queued:

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import DigestData, DigestPost, DueReminder, EventInfo, EventStatus
 from bot.incoming import RoomRef
-from storage.engine import Database
+from storage.engine import Database, DbSession
 from storage.models import Member
 from storage.repositories.events import SqlEvents
+from storage.sql import Sql, read_stamp, stamp
 
 log = logging.getLogger(__name__)
 
@@ -37,24 +37,13 @@ def reminder_key(event_id: int, offset: timedelta, starts_at: datetime) -> str:
     return f"reminder:{event_id}:{int(offset.total_seconds())}:{starts_at.isoformat()}"
 
 
-async def claim_key(session: AsyncSession, key: str, at: datetime) -> bool:
+async def claim_key(session: DbSession, key: str, at: datetime) -> bool:
     """Insert a ledger key inside the caller's transaction; False if taken."""
-    result = await session.execute(
-        text("INSERT INTO outboundledger (key, created_at) VALUES (:key, :at) ON CONFLICT (key) DO NOTHING"),
-        {"key": key, "at": _bind(session, at)},
+    claimed = await (await Sql.of(session)).all(
+        "INSERT INTO outboundledger (key, created_at) VALUES (:key, :at) ON CONFLICT (key) DO NOTHING RETURNING id",
+        {"key": key, "at": stamp(session, at)},
     )
-    return bool(getattr(result, "rowcount", 0))
-
-
-def _bind(session: AsyncSession, moment: datetime) -> object:
-    # Raw SQL bypasses the column type: pass what SQLAlchemy would store.
-    if _dialect(session) == "sqlite":
-        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    return moment
-
-
-def _dialect(session: AsyncSession) -> str:
-    return session.get_bind().dialect.name
+    return bool(claimed)
 
 
 class SqlSchedule:
@@ -81,13 +70,13 @@ class SqlSchedule:
                         "coalesce(time_set_at, created_at) FROM event WHERE community_id = :c AND status != :x "
                         "AND starts_at > :since AND starts_at <= :until ORDER BY starts_at"
                     ),
-                    {"c": community_id, "x": EventStatus.CANCELLED, "since": _bind(session, now - SKIPPED_LOOKBACK),
-                     "until": _bind(session, now + longest)},
+                    {"c": community_id, "x": EventStatus.CANCELLED, "since": stamp(session, now - SKIPPED_LOOKBACK),
+                     "until": stamp(session, now + longest)},
                 )
             ).all()
             claimed: list[DueReminder] = []
             for row in rows:
-                starts_at, armed_at = _aware(row[3]), _aware(row[8])
+                starts_at, armed_at = read_stamp(row[3]), read_stamp(row[8])
                 due = sorted(
                     (o for o in offsets if armed_at <= starts_at - o <= now), reverse=True
                 )  # longest offset first, the latest due last
@@ -127,7 +116,7 @@ class SqlSchedule:
     async def digest_data(self, community_id: int, start: datetime, end: datetime, now: datetime) -> DigestData:
         """The digest's sections for the period [start, end)."""
         async with self.db.read() as session:
-            period = {"c": community_id, "start": _bind(session, start), "end": _bind(session, end)}
+            period = {"c": community_id, "start": stamp(session, start), "end": stamp(session, end)}
             new_posts = (
                 await session.execute(
                     text(
@@ -247,9 +236,3 @@ def _distinct_pairs(rows: Sequence[Any], limit: int) -> tuple[tuple[str, str, st
             seen.add(frozenset((a, b)))
             pairs.append((a, b, topic))
     return tuple(pairs[:limit])
-
-
-def _aware(value: datetime | str) -> datetime:
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-

@@ -77,15 +77,15 @@ rest is re-exported.
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from storage.engine import DbSession
 from storage.search.lists import post_written, rebuild_search_lists
 from storage.search.postgres import postgres_search
 from storage.search.scoring import BODY_WEIGHT, TITLE_WEIGHT
-from storage.search.sql import Filter, Sql, dialect_of, newest_rows
+from storage.search.sql import Filter, newest_rows
 from storage.search.sqlite import SqliteSearch
 from storage.search.tokens import phrases_of, tokenize
 from storage.search.tuning import DEFAULT_TUNING, SearchTuning
+from storage.sql import Sql, dialect_of
 
 __all__ = [
     "BODY_WEIGHT",
@@ -100,7 +100,7 @@ __all__ = [
 
 
 async def search_post_ids(
-    session: AsyncSession,
+    session: DbSession,
     community_id: int,
     words: list[str],
     *,

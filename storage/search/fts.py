@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from storage.search.scoring import BODY_WEIGHT, TITLE_WEIGHT
-from storage.search.sql import Filter, Sql
+from storage.search.sql import Filter
+from storage.sql import Sql
 
 
 async def top_by_bm25(

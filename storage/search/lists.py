@@ -12,13 +12,14 @@ import sqlite3
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.engine import DbSession
 from storage.search.fts import top_by_bm25
 from storage.search.scoring import BODY_WEIGHT, TITLE_WEIGHT, IndexStats, decode_stats, impact
-from storage.search.sql import Filter, Sql, dialect_of
+from storage.search.sql import Filter
 from storage.search.tokens import fts_phrase, tokens_of
 from storage.search.tuning import DEFAULT_TUNING, SearchTuning
+from storage.sql import Sql, dialect_of
 
 _AVERAGES_SQL = "SELECT block FROM post_fts_data WHERE id = 1"
 _INSERT_LIST = (
@@ -33,7 +34,7 @@ _INSERT_ENTRY = (
 _REBUILD_BATCH = 20_000
 
 
-async def post_written(session: AsyncSession, post_id: int) -> None:
+async def post_written(session: DbSession, post_id: int) -> None:
     """Bring the top lists in step after post ``post_id`` was inserted,
     edited, soft-deleted or restored. Call it in the transaction that wrote
     the post. Two to four small statements (p95 ~2-3 ms on 200k posts);
@@ -110,7 +111,7 @@ async def post_written(session: AsyncSession, post_id: int) -> None:
 
 
 async def rebuild_search_lists(
-    session: AsyncSession,
+    session: DbSession,
     community_id: int | None = None,
     *,
     tuning: SearchTuning | None = None,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import functools
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.engine import DbSession
 from storage.search.sql import Filter
 from storage.search.tokens import Phrase, fold_char
 
@@ -28,7 +28,7 @@ def _latin_fold_tables() -> tuple[str, str]:
 
 
 async def postgres_search(
-    session: AsyncSession, flt: Filter, phrases: list[Phrase], limit: int
+    session: DbSession, flt: Filter, phrases: list[Phrase], limit: int
 ) -> list[int]:
     """Best ``limit`` post ids with all phrases, else (several phrases) any,
     ranked by ``ts_rank``."""

@@ -12,9 +12,10 @@ from typing import Any
 from storage.search.fts import top_by_bm25
 from storage.search.lists import build_list_if_possible
 from storage.search.scoring import IndexStats, decode_stats, idf, rank_entries, rank_rows
-from storage.search.sql import Filter, Sql, newest_rows
+from storage.search.sql import Filter, newest_rows
 from storage.search.tokens import Phrase, fts_phrase, fts_query
 from storage.search.tuning import SearchTuning
+from storage.sql import Sql
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import asyncio
 import itertools
 import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -74,9 +74,7 @@ async def test_a_failed_row_sent_again_by_the_operator(tmp_path: Path) -> None:
         status, retried = await kenniscafe("outbox", "--db", str(db), "retry", str(failed.id))
         assert status == 0 and f"#{failed.id} is queued again" in retried
         del messenger.fail["console"]
-        await asyncio.sleep(1.5)  # the deliverer's poll takes it
-        await core.deliverer.idle()
-    assert [text for _, text in messenger.sent if text.startswith("Commands")]
+        await eventually(lambda: any(text.startswith("Commands") for _, text in messenger.sent))
 
 
 async def test_a_rate_limit_is_waited_out_and_the_message_sent_once(tmp_path: Path) -> None:
@@ -125,8 +123,7 @@ async def test_a_message_stored_before_a_crash_is_delivered_at_the_next_start(tm
         stored = await core.bot.handle(said("anna", "!kc post Bewaard | voor later"))
         assert stored == []
     async with core_on(db) as (core, messenger):
-        await asyncio.sleep(1.5)
-        await core.deliverer.idle()
+        await eventually(lambda: bool(messenger.sent))
     assert [text for _, text in messenger.sent] == ["Saved #1 “Bewaard”"]
 
 
@@ -144,8 +141,8 @@ async def test_rows_held_by_a_process_that_died_are_taken_over_at_once(tmp_path:
                 await outbox.enqueue([Outgoing("console", Kind.ROOM, document(paragraph(text)), room_id="console")],
                                      core.bot.clock.now(), timedelta(hours=1))
     async with core_on(db) as (core, messenger):
-        await asyncio.sleep(1.5)  # a poll or two; the leases themselves last a minute
-        await core.deliverer.idle()
+        await eventually(lambda: bool(messenger.sent))
+        await asyncio.sleep(1.5)  # another poll or two: the other host's row stays (its lease lasts a minute)
     assert [text for _, text in messenger.sent] == ["Van een gestopt proces"]
 
 
@@ -192,6 +189,14 @@ async def test_long_documents_are_cut_between_pieces_never_inside_one() -> None:
         for block in render_blocks(page):
             text = block["text"]["text"]
             assert len(text) <= SECTION_LIMIT and text.count("<https://") == text.count("|the slides>")
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 15) -> None:
+    """Wait until ``check()`` holds (the deliverer polls every second)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "not within the time allowed"
+        await asyncio.sleep(0.05)
 
 
 async def kenniscafe(*args: str) -> tuple[int, str]:

@@ -17,6 +17,7 @@ async def test_a_repeated_event_id_gets_one_reply(transcript: Transcript) -> Non
     )
     for _ in range(3):
         await transcript.bot.handle(message)
+    await transcript.delivered()
     output = transcript.out.getvalue()
     assert output.count("Saved #") == 1
     assert "No posts yet" not in await transcript.say("!kc recent")
@@ -28,5 +29,6 @@ async def test_messages_in_rooms_of_no_community_are_ignored(transcript: Transcr
         ref=MessageRef(RoomRef("console", "elsewhere"), "x"),
         text="!kc help",
     )
-    await transcript.bot.handle(stray)
+    assert await transcript.bot.handle(stray) == []
+    await transcript.delivered()
     assert transcript.out.getvalue() == ""

@@ -88,7 +88,6 @@ async def test_migrations_match_the_models(tmp_path: Path) -> None:
         context = MigrationContext.configure(connection, opts={"include_object": is_modelled})  # type: ignore[arg-type]
         return list(compare_metadata(context, SQLModel.metadata))
 
-    async with db.engine.connect() as conn:
-        diff = await conn.run_sync(differences)
+    diff = await db.run_sync(differences)
     await db.dispose()
     assert diff == []

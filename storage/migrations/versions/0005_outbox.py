@@ -28,7 +28,6 @@ def upgrade() -> None:
         sa.Column("lane", sa.String(), nullable=False),
         sa.Column("room_id", sa.String(), nullable=True),
         sa.Column("user_id", sa.String(), nullable=True),
-        sa.Column("member_id", sa.Integer(), nullable=True),
         sa.Column("reply_to", sa.String(), nullable=True),
         sa.Column("thread_root", sa.String(), nullable=True),
         sa.Column("target", sa.String(), nullable=True),

@@ -107,27 +107,34 @@ async def test_restart_answers_exactly_the_messages_it_missed(synapse: Any, tmp_
 
 
 async def test_burst_of_300_commands_from_10_members(synapse: Any, tmp_path: Path) -> None:
+    """While the bot is down, 10 members send 30 commands each: more than the
+    server's timeline limit (100) in one sync, so the bot pages back for the
+    rest when it returns, and answers all 300."""
     bot_account = register(synapse, "kcbot")
     people = [register(synapse, f"m{i}") for i in range(10)]
     bot_id = bot_account.user_id
-    async with matrix_bot(synapse, tmp_path / "burst.db", bot_account, []) as (_, adapter):
-        clients = [MemberClient(synapse.base_url, p.user_id, p.token) for p in people]
-        for client in clients:
-            await client.start()
+    db = tmp_path / "burst.db"
+    clients = [MemberClient(synapse.base_url, p.user_id, p.token) for p in people]
+    for client in clients:
+        await client.start()
+    async with matrix_bot(synapse, db, bot_account, []):
         room = await clients[0].create_room(invite=[bot_id, *(p.user_id for p in people[1:])])
         await clients[0].wait_for(joined(bot_id))
         for client in clients[1:]:
             await client.join(room)
+        await clients[0].send(room, "!kc help")
+        await clients[0].wait_for(from_bot(bot_id, "Commands"))
 
-        async def thirty(index: int, client: MemberClient) -> None:
-            for n in range(30):
-                await client.send(room, f"!kc post Burst {index}-{n} | from {index}")
+    async def thirty(index: int, client: MemberClient) -> None:
+        for n in range(30):
+            await client.send(room, f"!kc post Burst {index}-{n} | from {index}")
 
-        await asyncio.gather(*(thirty(i, c) for i, c in enumerate(clients)))
+    await asyncio.gather(*(thirty(i, c) for i, c in enumerate(clients)))
+    async with matrix_bot(synapse, db, bot_account, []) as (_, adapter):
         replies = await clients[0].wait_for(from_bot(bot_id, "Saved #"), count=300, timeout=120)
         await clients[0].settle(2.0)
-        for client in clients:
-            await client.close()
+    for client in clients:
+        await client.close()
     titles = sorted(body(r).split("“", 1)[1].rstrip("”") for _, r in clients[0].seen if from_bot(bot_id, "Saved #")(r))
     assert len(replies) == 300
     assert adapter.backfilled > 0  # the server's timeline limit (100) was hit and paged back
