@@ -3,11 +3,11 @@
 Reply latency: a member's client sends a command and waits (long-poll sync)
 for the bot's answer; the time between is what a person sees. Ours is the
 whole bot, its answer stored in the outbox with the command's claim and
-delivered from there. Baselines, same run, same Synapse: the same bot with
-the outbox replaced by a hand-over in memory (the answer sent directly,
-nothing stored: what the outbox costs), and a bare matrix-nio echo client
-that answers with no work at all (what the round trip through the server
-costs anyway).
+delivered from there. Baselines, same run, same Synapse, measured in turn
+with ours (one command to each per round): the same bot with the outbox
+replaced by a hand-over in memory (the answer sent directly, nothing stored:
+what the outbox costs), and a bare matrix-nio echo client that answers with
+no work at all (what the round trip through the server costs anyway).
 
 Drain rate: 1,000 DMs stored in the outbox at once (50 members × 20), then
 delivered by the deliverer; against a bare nio client sending the same
@@ -165,26 +165,29 @@ class _Bench:
         await member.wait_for(lambda s: s.get("state_key") == user and s.get("content", {}).get("membership") == "join")
         return room
 
-    async def reply_latency(self, runs: int, *, direct: bool) -> list[float]:
-        (bot_id, _), (member_id, member_token) = self.account("kcbot"), self.account("m")
-        member = MemberClient(self.synapse.base_url, member_id, member_token)
-        await member.start()
-        db = self.folder / f"latency-{'direct' if direct else 'outbox'}.db"
-        async with _bot(self.synapse, bot_id, member_id, db, direct=direct):
-            room = await self.room_with(member, bot_id)
-            await _latencies(member, room, bot_id, "!kc post Bench | a post to show", 1)
-            samples = await _latencies(member, room, bot_id, "!kc show #1", runs)
-        await member.close()
-        return samples
-
-    async def echo_latency(self, runs: int) -> list[float]:
-        (echo_id, echo_token), (member_id, member_token) = self.account("echo"), self.account("m")
+    async def latencies(self, runs: int) -> dict[str, list[float]]:
+        """Reply latency of the three contenders, measured in turn (one
+        command to each per round), so a change in the machine's load
+        touches all three alike."""
+        (outbox_id, _), (direct_id, _), (echo_id, echo_token) = (
+            self.account("kcbot"), self.account("kcdirect"), self.account("echo"))
+        member_id, member_token = self.account("m")
         member = MemberClient(self.synapse.base_url, member_id, member_token)
         await member.start()
         stop = asyncio.Event()
         echo_task = asyncio.create_task(_echo(self.synapse.base_url, echo_id, echo_token, stop))
-        room = await self.room_with(member, echo_id)
-        samples = await _latencies(member, room, echo_id, "ping", runs)
+        samples: dict[str, list[float]] = {"outbox": [], "direct": [], "echo": []}
+        async with _bot(self.synapse, outbox_id, member_id, self.folder / "latency-outbox.db"), \
+                _bot(self.synapse, direct_id, member_id, self.folder / "latency-direct.db", direct=True):
+            rooms = {"outbox": (await self.room_with(member, outbox_id), outbox_id, "!kc show #1"),
+                     "direct": (await self.room_with(member, direct_id), direct_id, "!kc show #1"),
+                     "echo": (await self.room_with(member, echo_id), echo_id, "ping")}
+            for name in ("outbox", "direct"):
+                room, bot, _ = rooms[name]
+                await _latencies(member, room, bot, "!kc post Bench | a post to show", 1)
+            for _ in range(runs):
+                for name, (room, responder, text) in rooms.items():
+                    samples[name] += await _latencies(member, room, responder, text, 1)
         stop.set()
         await echo_task
         await member.close()
@@ -231,12 +234,7 @@ class _Bench:
 
 async def _measure(synapse: SynapseServer, runs: int, members: int, each: int, folder: Path) -> dict[str, Any]:
     bench = _Bench(synapse, folder)
-    return {
-        "outbox": await bench.reply_latency(runs, direct=False),
-        "direct": await bench.reply_latency(runs, direct=True),
-        "echo": await bench.echo_latency(runs),
-        "drain": await bench.drain(members, each),
-    }
+    return {**await bench.latencies(runs), "drain": await bench.drain(members, each)}
 
 
 def run(quick: bool) -> list[Result]:

@@ -191,19 +191,22 @@ class Bot:
         except Exception:
             log.exception("failed to handle %r", event)
             reply = Response(None)
-        # The handling was rolled back: claim the event with the apology alone.
-        assert isinstance(event, MessageReceived) or reply.doc is None
+        # The handling was rolled back. Claim the event with the apology alone:
+        # if even that fails, the database is what failed, and the error goes
+        # to the adapter, which lets the platform deliver the event again.
         try:
-            return await self._decide(lambda: self._answer(event, reply), claim=event)
+            return await self._decide(lambda: self._answer(event, reply), claim=event, always_claim=True)
         except _Repeat:
             return []
 
-    async def _decide(self, produce: Produce, claim: Incoming | None = None) -> list[Queued]:
-        """One unit of work: what ``produce`` changes, the claim of the event,
-        and the messages it returns, stored for delivery."""
+    async def _decide(self, produce: Produce, claim: Incoming | None = None, *,
+                      always_claim: bool = False) -> list[Queued]:
+        """One unit of work: what ``produce`` changes, the claim of the event
+        (when it changed or answers anything, or ``always_claim``), and the
+        messages it returns, stored for delivery."""
         async with self.repos.transactions.atomic() as unit:
             addressed = await self._addressed(await produce())
-            if claim is not None and claim.event_id is not None and (addressed or unit.wrote):
+            if claim is not None and claim.event_id is not None and (addressed or unit.wrote or always_claim):
                 platform = room_of(claim).platform
                 if not await self.repos.ledger.claim_inbound(platform, claim.event_id, self.clock.now()):
                     raise _Repeat

@@ -73,6 +73,10 @@ HTTP_PATH = "/slack/events"
 # Events are acknowledged once handled; a handling slower than this is
 # acknowledged anyway (Slack allows 3 s) and finishes afterwards.
 EVENT_ACK_SECONDS = 2.5
+# Requests handled at once. Handling is database work, which one writer at a
+# time does anyway; more at once would only crowd the event loop, and the
+# acknowledgements of a burst of requests would wait behind it.
+HANDLING_AT_ONCE = 4
 _MODAL_TEXTS = {"", "event new", "event nieuw"}
 # Slack errors worth retrying; every other error would come back unchanged.
 _TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout",
@@ -115,6 +119,7 @@ class SlackAdapter:
         self._names: dict[str, str] = {}
         self._stopping = asyncio.Event()
         self._work: set[asyncio.Task[None]] = set()
+        self._handling = asyncio.Semaphore(HANDLING_AT_ONCE)
         self._register()
 
     # -- lifecycle ---------------------------------------------------------
@@ -301,11 +306,12 @@ class SlackAdapter:
         await self.client.views_open(trigger_id=body["trigger_id"], view=event_form_view(body["channel_id"]))
 
     async def _deliver(self, event: Incoming) -> None:
-        if isinstance(event, MessageReceived):
-            event = await self._named(event)
-        elif isinstance(event, ReactionAdded) and event.emoji == BOOKMARK:
-            event = replace(event, target_message=await self._quoted(event.target))
-        await self._handle(event)
+        async with self._handling:
+            if isinstance(event, MessageReceived):
+                event = await self._named(event)
+            elif isinstance(event, ReactionAdded) and event.emoji == BOOKMARK:
+                event = replace(event, target_message=await self._quoted(event.target))
+            await self._handle(event)
 
     async def _on_action(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()

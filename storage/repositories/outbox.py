@@ -103,11 +103,9 @@ class SqlOutbox:
 
     # -- delivering ----------------------------------------------------------
 
-    async def claim(self, platforms: Iterable[str], now: datetime, limit: int, *,
-                    lanes_busy: Iterable[str] = ()) -> list[Queued]:
-        """Lease up to ``limit`` due rows of ``platforms`` nobody holds, oldest
-        first, skipping lanes this process is working on already."""
-        platforms, busy = list(platforms), list(lanes_busy)
+    async def claim(self, platforms: Iterable[str], now: datetime, limit: int) -> list[Queued]:
+        """Lease up to ``limit`` due rows of ``platforms`` nobody holds, oldest first."""
+        platforms = list(platforms)
         if not platforms:
             return []
         async with self.db.write() as session:
@@ -119,8 +117,6 @@ class SqlOutbox:
                 .order_by(col(OutboxMessage.id))
                 .limit(limit)
             )
-            if busy:
-                query = query.where(col(OutboxMessage.lane).not_in(busy))
             if not self.db.is_sqlite:
                 query = query.with_for_update(skip_locked=True)
             rows = list((await session.execute(query)).scalars())
