@@ -23,7 +23,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from bot.commands.args import ArgError
 from bot.commands.registry import Context, Registry, Response
 from bot.domain import CommunityInfo
 from bot.incoming import (
@@ -34,11 +33,13 @@ from bot.incoming import (
     ReactionAdded,
     ReactionRemoved,
     RoomRef,
+    sanitized,
 )
 from bot.messages import say, say_text
 from bot.outgoing import DirectNotice, Kind, Outgoing, Queued
 from bot.ports import Archive, Clock, Directory, Events, Ledger, Outbox, Schedule, Transactions
-from bot.richtext import Code, document
+from bot.refusal import Refusal
+from bot.richtext import Code, Document, document
 from bot.services.archive import BOOKMARK, ArchiveService
 from bot.services.digest import DigestService
 from bot.services.events import JOIN_EMOJI, EventsService
@@ -181,6 +182,7 @@ class Bot:
         community = self.rooms.community_for(room_of(event))
         if community is None:
             return []
+        event = sanitized(event)
         try:
             return await self._decide(lambda: self._route(community, event), claim=event)
         except _Repeat:
@@ -257,16 +259,22 @@ class Bot:
         split = text.split(None, used)
         rest = split[used] if len(split) > used else ""
         try:
-            args = cmd.parse(rest)
-        except ArgError as problem:
-            reason = say_text(language, problem.key, **problem.values)
-            return Response(document(say(language, "error.usage", problem=reason, usage=Code(cmd.usage(self.prefix)))))
-        try:
-            return await cmd.handler(ctx, args)
+            return await cmd.handler(ctx, cmd.parse(rest))
+        except Refusal as refusal:
+            # Whatever the handler began is rolled back with the unit: only the answer stays.
+            raise _CommandFailed(Response(self._refusal(language, refusal, cmd.usage(self.prefix)))) from None
         except Exception as error:
             log.exception("command %r failed", text[:200])
             sorry = document(say(language, "error.internal", command=Code(f"{self.prefix} {cmd.name}")))
             raise _CommandFailed(Response(sorry)) from error
+
+    @staticmethod
+    def _refusal(language: str, refusal: Refusal, usage: str) -> Document:
+        """A refusal as an answer: its sentence, then the usage line if the input was malformed."""
+        sentence = say(language, refusal.key, **refusal.values)
+        if not refusal.usage:
+            return document(sentence)
+        return document((*sentence, *say(language, "error.usage_line", usage=Code(usage))))
 
     async def _maybe_thread_comment(self, community: CommunityInfo, message: MessageReceived) -> list[Send]:
         if message.thread_root is None or not message.text.strip():

@@ -6,7 +6,9 @@ reference, so the core never needs to know which chat library produced it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from bot.text import sanitize
 
 
 @dataclass(frozen=True)
@@ -36,11 +38,13 @@ class Actor:
 
 @dataclass(frozen=True)
 class QuotedMessage:
-    """Another message as the adapter saw it: for `save` and 🔖."""
+    """Another message as the adapter saw it: for `save` and 🔖.
+    ``from_bot`` when the bot itself wrote it."""
 
     ref: MessageRef
     author: Actor
     text: str
+    from_bot: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,3 +100,24 @@ class ButtonPressed:
 
 
 Incoming = MessageReceived | ReactionAdded | ReactionRemoved | ButtonPressed
+
+
+def _actor(actor: Actor) -> Actor:
+    return replace(actor, display_name=sanitize(actor.display_name))
+
+
+def _quoted(quoted: QuotedMessage | None) -> QuotedMessage | None:
+    return None if quoted is None else replace(quoted, author=_actor(quoted.author), text=sanitize(quoted.text))
+
+
+def sanitized(event: Incoming) -> Incoming:
+    """The event with every piece of user text in the form the core keeps
+    (see :func:`bot.text.sanitize`); ids are left as the platform gave them."""
+    if isinstance(event, MessageReceived):
+        return replace(event, sender=_actor(event.sender), text=sanitize(event.text), reply_to=_quoted(event.reply_to))
+    if isinstance(event, ReactionAdded):
+        return replace(event, sender=_actor(event.sender), emoji=sanitize(event.emoji),
+                       target_message=_quoted(event.target_message))
+    if isinstance(event, ReactionRemoved):
+        return replace(event, sender=_actor(event.sender), emoji=sanitize(event.emoji))
+    return replace(event, sender=_actor(event.sender), value=sanitize(event.value))

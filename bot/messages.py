@@ -29,7 +29,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "What can I do for you? {help} lists all commands.",
         "nl": "Wat kan ik voor je doen? {help} toont alle commando's.",
     },
-    "error.usage": {"en": "{problem} Usage: {usage}", "nl": "{problem} Gebruik: {usage}"},
+    "error.usage_line": {"en": " Usage: {usage}", "nl": " Gebruik: {usage}"},
     "error.too_long": {
         "en": "That message is too long ({length} characters); the limit is {limit}.",
         "nl": "Dat bericht is te lang ({length} tekens); het maximum is {limit}.",
@@ -116,6 +116,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Reply to the message you want to archive with {save}, or react to it with 🔖.",
         "nl": "Antwoord met {save} op het bericht dat je wilt bewaren, of reageer erop met 🔖.",
     },
+    "save.bot_message": {
+        "en": "I don't archive my own messages. Reply to a member's message to save it.",
+        "nl": "Mijn eigen berichten bewaar ik niet. Antwoord op het bericht van een lid om het te bewaren.",
+    },
     "save.empty": {
         "en": "That message has no text to archive.",
         "nl": "Dat bericht heeft geen tekst om te bewaren.",
@@ -166,8 +170,25 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "help.ics": {"en": "calendar file for a coffee table", "nl": "agendabestand voor een koffietafel"},
     "arg.bad_capacity": {
-        "en": '"{token}" is not a capacity; give a whole number above 0, or leave it out for unlimited.',
-        "nl": '"{token}" is geen capaciteit; geef een heel getal boven 0, of laat het weg voor onbeperkt.',
+        "en": '"{token}" is not a capacity; give a whole number from 1 to {limit}, or "unlimited".',
+        "nl": '"{token}" is geen capaciteit; geef een heel getal van 1 tot {limit}, of "onbeperkt".',
+    },
+    "arg.too_long": {
+        "en": "{name} is {length} characters long; the limit is {limit}.",
+        "nl": "{name} is {length} tekens lang; het maximum is {limit}.",
+    },
+    "arg.long_title": {
+        "en": "The title is {length} characters long; the limit is {limit}. Put the rest after a |, as the body.",
+        "nl": "De titel is {length} tekens lang; het maximum is {limit}. Zet de rest na een | als tekst.",
+    },
+    "arg.too_many_tags": {"en": "At most {limit} tags, please.", "nl": "Hoogstens {limit} tags, graag."},
+    "arg.search_too_much": {
+        "en": "Search for at most {words} words, one #tag and one @member.",
+        "nl": "Zoek op hoogstens {words} woorden, één #tag en één @lid.",
+    },
+    "arg.too_many_parts": {
+        "en": "That is {count} parts between |; a coffee table has at most five.",
+        "nl": "Dat zijn {count} delen tussen |; een koffietafel heeft er hoogstens vijf.",
     },
     "arg.bad_field": {
         "en": '"{token}" is not something I can change; use title, when, where or capacity.',
@@ -215,7 +236,11 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "event.closed": {"en": "Sign-ups for {ref} are closed.", "nl": "Aanmelden voor {ref} is gesloten."},
     "event.is_cancelled": {"en": "{ref} has been cancelled.", "nl": "{ref} is afgelast."},
-    "event.started": {"en": "{ref} has already started.", "nl": "{ref} is al begonnen."},
+    "event.started": {
+        "en": "{ref} has already started: sign-ups and changes are over.",
+        "nl": "{ref} is al begonnen: aanmelden en wijzigen kan niet meer.",
+    },
+    "event.ended": {"en": "{ref} is over.", "nl": "{ref} is voorbij."},
     "event.left": {"en": "You've left {ref} ({count}).", "nl": "Je bent afgemeld voor {ref} ({count})."},
     "event.left_waitlist": {"en": "You're off the waitlist for {ref}.", "nl": "Je staat niet meer op de wachtlijst voor {ref}."},
     "event.not_signed_up": {"en": "You weren't signed up for {ref}.", "nl": "Je was niet aangemeld voor {ref}."},

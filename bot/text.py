@@ -10,14 +10,46 @@ from dataclasses import dataclass
 TAG_RE = re.compile(r"#([^\W\d_][\w-]*)")
 MENTION_RE = re.compile(r"@\S+")
 URL_RE = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
-_POST_ID_RE = re.compile(r"#?(\d{1,9})")
-_EVENT_ID_RE = re.compile(r"[Ee]?(\d{1,9})")
+_POST_ID_RE = re.compile(r"#?([0-9]{1,9})")
+_EVENT_ID_RE = re.compile(r"[Ee]?([0-9]{1,9})")
 # Control and format characters (zero-width joiners, bidi overrides, …) are
 # stripped from titles so a list cannot be visually scrambled by one post.
 _INVISIBLE = {"Cc", "Cf"}
 TRAILING_PUNCTUATION = ".,;:!?)]}"
 
 MAX_TITLE = 200
+MAX_PLACE = 200
+MAX_WHEN = 100
+
+
+# What never belongs in stored or displayed user text: control characters
+# (but newline and tab), and invisible format characters that reorder or
+# hide text (bidi overrides and isolates, zero-width spaces, BOM). Joiners
+# (U+200C, U+200D) stay: emoji and scripts need them; so do tag characters
+# (U+E0020–E007F), which spell subdivision flags.
+_UNWANTED = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000e0001]"
+)
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def sanitize(text: str) -> str:
+    """User text as the core takes it in: what could not be decoded (lone
+    surrogates) as U+FFFD, line breaks as ``\n``, canonical composition
+    (NFC), and none of the characters above (NUL included, which PostgreSQL
+    refuses to store)."""
+    text = _LONE_SURROGATE.sub("\ufffd", text).replace("\r\n", "\n").replace("\r", "\n")
+    return _UNWANTED.sub("", unicodedata.normalize("NFC", text))
+
+
+_REORDERING = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def without_reordering(text: str) -> str:
+    """``text`` without bidirectional controls, which could reorder what a
+    reader sees around them (control characters are left for the caller)."""
+    return _REORDERING.sub("", text)
 
 
 def parse_post_number(token: str) -> int | None:
@@ -96,7 +128,7 @@ def parse_post_text(text: str) -> ParsedPostText:
     body = strip_trailing_tags(body_part.strip())
     title = clean_line(title_part if body_part.strip() else strip_trailing_tags(title_part))
     return ParsedPostText(
-        title=shorten(title, MAX_TITLE),
+        title=title,
         body=body,
         tags=tags,
         links=find_links(text),

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.domain import EventChange, EventInfo, EventStatus, Promotion, SignupResult
+from bot.lifecycle import EventState, Request, event_state, stopped_by
 
 GOING = "going"
 WAITLISTED = "waitlisted"
@@ -118,6 +119,10 @@ class _Event:
     def has_seat(self) -> bool:
         return self.capacity is None or self.going < self.capacity
 
+    def stops(self, request: Request, now: datetime) -> EventState | None:
+        """The state that stops ``request`` now, if any (:mod:`bot.lifecycle`)."""
+        return stopped_by(request, event_state(self.status, self.starts_at, now))
+
 
 @dataclass
 class SignupRules:
@@ -145,17 +150,16 @@ class SignupRules:
     # -- the rules -----------------------------------------------------------
 
     def _join(self, event: _Event, member_id: int, now: datetime) -> SignupResult:
+        stop = event.stops(Request.JOIN, now)
+        if stop in (EventState.CANCELLED, EventState.STARTED, EventState.ENDED):
+            return SignupResult(stop.value, event.info())
         mine = self._signup(event.id, member_id)
         if mine is not None and mine[1] == GOING:
             return SignupResult("already_going", event.info())
         if mine is not None and mine[1] == WAITLISTED:
             return SignupResult("already_waitlisted", event.info(), self._position(event.id, mine[2]))
-        if event.status == EventStatus.CANCELLED:
-            return SignupResult("cancelled", event.info())
-        if event.starts_at <= now:
-            return SignupResult("started", event.info())
-        if event.status == EventStatus.CLOSED:
-            return SignupResult("closed", event.info())
+        if stop is not None:
+            return SignupResult(stop.value, event.info())
         state = GOING if event.has_seat() else WAITLISTED
         seq = event.next_seq
         event.next_seq += 1
@@ -180,6 +184,9 @@ class SignupRules:
         return SignupResult(WAITLISTED, event.info(), event.waitlisted)
 
     def _leave(self, event: _Event, member_id: int, now: datetime) -> SignupResult:
+        stop = event.stops(Request.LEAVE, now)
+        if stop is not None:
+            return SignupResult(stop.value, event.info())
         mine = self._signup(event.id, member_id)
         if mine is None or mine[1] == CANCELLED:
             return SignupResult("not_signed_up", event.info())
@@ -195,6 +202,9 @@ class SignupRules:
         return SignupResult("left", event.info(), promoted=promoted)
 
     def _edit(self, event: _Event, change: EventChange, now: datetime) -> SignupResult:
+        stop = event.stops(Request.EDIT, now)
+        if stop is not None:
+            return SignupResult(stop.value, event.info())
         value = change.value
         if change.field == "capacity":
             capacity = value if isinstance(value, int) else None
@@ -217,14 +227,13 @@ class SignupRules:
             f"UPDATE event SET {column} = :value, updated_at = :now{also} WHERE id = :id",
             value=stored, now=self.sql.stamp(now), id=event.id,
         )
-        promoted = self._promote(event, now) if event.status != EventStatus.CANCELLED else ()
-        return SignupResult("edited", event.info(), promoted=promoted)
+        return SignupResult("edited", event.info(), promoted=self._promote(event, now))
 
     def _set_status(self, event: _Event, status: str, reason: str | None, now: datetime) -> SignupResult:
-        if event.status == status:
-            return SignupResult("unchanged", event.info())
-        if event.status == EventStatus.CANCELLED:
-            return SignupResult("cancelled", event.info())
+        request = {EventStatus.OPEN: Request.REOPEN, EventStatus.CLOSED: Request.CLOSE}.get(status, Request.CANCEL)
+        stop = event.stops(request, now)
+        if stop is not None:
+            return SignupResult("unchanged" if stop.value == status else stop.value, event.info())
         event.status = status
         event.cancel_reason = reason if status == EventStatus.CANCELLED else None
         self.sql.run(

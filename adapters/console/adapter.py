@@ -28,6 +28,7 @@ from bot.incoming import (
 )
 from bot.outgoing import Kind, Queued
 from bot.richtext import render_plain
+from bot.text import without_reordering as sanitize_for_display
 
 PLATFORM = "console"
 ROOM = RoomRef(PLATFORM, "console")
@@ -147,14 +148,14 @@ class ConsoleAdapter:
         message_id = f"m{len(self._messages) + 1}"
         self._messages[message_id] = _Printed(author or label, text)
         head = f"[{message_id}] {label}: "
-        lines = text.split("\n") or [""]
+        lines = inert(text).split("\n") or [""]
         indent = " " * len(head)
         self._out.write(head + lines[0] + "".join(f"\n{indent}{line}" for line in lines[1:]) + "\n")
         self._out.flush()
         return MessageRef(ROOM, message_id)
 
     def _note(self, text: str) -> None:
-        self._out.write(f"-- {text}\n")
+        self._out.write(f"-- {inert(text)}\n")
         self._out.flush()
 
     def _quoted(self, target: str) -> QuotedMessage | None:
@@ -163,11 +164,28 @@ class ConsoleAdapter:
         if printed is None:
             self._note(f"there is no message {target}; use a reference like m3")
             return None
-        author = Actor(PLATFORM, printed.author, printed.author) if printed.author != BOT_NAME else _BOT
-        return QuotedMessage(MessageRef(ROOM, message_id), author, printed.text)
+        by_bot = printed.author == BOT_NAME
+        author = _BOT if by_bot else Actor(PLATFORM, printed.author, printed.author)
+        return QuotedMessage(MessageRef(ROOM, message_id), author, printed.text, from_bot=by_bot)
 
     def _actor(self) -> Actor:
         return Actor(PLATFORM, self.user, self.user)
 
 
 _BOT = Actor(PLATFORM, BOT_NAME, BOT_NAME)
+
+
+def inert(text: str) -> str:
+    """Text safe to write to a terminal: control characters shown in caret
+    notation (``^[`` for ESC) instead of acting on the reader's screen, and
+    invisible reordering characters left out. Newlines stay."""
+    shown = []
+    for ch in sanitize_for_display(text):
+        code = ord(ch)
+        if ch == "\n" or not (code < 0x20 or 0x7F <= code < 0xA0):
+            shown.append(ch)
+        elif code < 0x20 or code == 0x7F:
+            shown.append("^" + chr(code ^ 0x40))
+        else:
+            shown.append(f"<{code:02x}>")
+    return "".join(shown)

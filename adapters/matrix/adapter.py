@@ -427,7 +427,7 @@ class MatrixAdapter:
             return None
         has_reply = relations(event.source.get("content", {})).reply_to is not None
         return QuotedMessage(message_ref(room_id, event_id), self._actor(room_id, event.sender),
-                             strip_reply_fallback(body) if has_reply else body)
+                             strip_reply_fallback(body) if has_reply else body, from_bot=event.sender == self.user_id)
 
     def _display_name(self, room_id: str, user_id: str) -> str | None:
         room = self.client.rooms.get(room_id)

@@ -360,7 +360,8 @@ class SlackAdapter:
         if not messages or messages[0].get("ts") != target.message_id or "user" not in messages[0]:
             return None
         user_id = str(messages[0]["user"])
-        return QuotedMessage(target, actor(user_id, await self._name(user_id)), str(messages[0].get("text", "")))
+        return QuotedMessage(target, actor(user_id, await self._name(user_id)), str(messages[0].get("text", "")),
+                             from_bot=bool(messages[0].get("bot_id")))
 
     async def _named(self, message: MessageReceived) -> MessageReceived:
         """The message with its sender's display name."""

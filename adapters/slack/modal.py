@@ -13,7 +13,8 @@ from typing import Any
 
 from bot.commands.args import ArgError, parse_capacity
 from bot.dates import WhenProblem, parse_when
-from bot.messages import say_text
+from bot.messages import say, say_text
+from bot.richtext import plain_inline
 from bot.timefmt import format_when
 
 CALLBACK_ID = "kc_event_new"
@@ -92,5 +93,5 @@ def field_errors(form: EventFormInput, timezone: str, language: str, now: dateti
         try:
             parse_capacity(form.values["capacity"])
         except ArgError as problem:
-            errors["capacity"] = say_text(language, problem.key, **problem.values)
+            errors["capacity"] = "".join(plain_inline(piece) for piece in say(language, problem.key, **problem.values))
     return errors

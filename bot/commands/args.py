@@ -8,7 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.refusal import Refusal
 from bot.text import (
+    MAX_PLACE,
+    MAX_TITLE,
+    MAX_WHEN,
     MENTION_RE,
     TAG_RE,
     ParsedPostText,
@@ -20,13 +24,19 @@ from bot.text import (
 )
 
 
-class ArgError(Exception):
-    """Bad input for one argument; ``key`` and ``values`` name the message."""
+class ArgError(Refusal):
+    """Bad input for one argument: refused with the sentence ``key`` and the
+    command's usage line."""
 
-    def __init__(self, key: str, **values: str) -> None:
-        super().__init__(key)
-        self.key = key
-        self.values = values
+    def __init__(self, key: str, /, **values: str | int) -> None:
+        super().__init__(key, usage=True, **values)
+
+
+def within(text: str, name: str, limit: int) -> str:
+    """``text`` if it is at most ``limit`` characters long, else a refusal."""
+    if len(text) > limit:
+        raise ArgError("arg.too_long", name=name, length=f"{len(text):,}", limit=f"{limit:,}")
+    return text
 
 class ArgSpec(Protocol):
     """One declared argument."""
@@ -84,10 +94,12 @@ def EventArg(name: str = "event") -> IdArg:
 
 @dataclass(frozen=True)
 class TextArg:
-    """The rest of the line, which must not be empty unless optional."""
+    """The rest of the line, which must not be empty unless optional, and at
+    most ``limit`` characters long when one is given."""
 
     name: str
     optional: bool = False
+    limit: int | None = None
 
     def usage(self) -> str:
         return f"[<{self.name}>]" if self.optional else f"<{self.name}>"
@@ -96,6 +108,8 @@ class TextArg:
         text = rest.strip()
         if not text and not self.optional:
             raise ArgError("arg.missing", name=self.usage())
+        if self.limit is not None:
+            within(text, f"<{self.name}>", self.limit)
         return text, ""
 
 @dataclass(frozen=True)
@@ -111,6 +125,10 @@ class PostTextArg:
         parsed: ParsedPostText = parse_post_text(rest)
         if not parsed.title:
             raise ArgError("arg.missing", name="<title>")
+        if len(parsed.title) > MAX_TITLE:
+            raise ArgError("arg.long_title", length=f"{len(parsed.title):,}", limit=MAX_TITLE)
+        if len(parsed.tags) > MAX_TAGS:
+            raise ArgError("arg.too_many_tags", limit=MAX_TAGS)
         return parsed, ""
 
 @dataclass(frozen=True)
@@ -126,11 +144,13 @@ class TagsArg:
     def take(self, rest: str) -> tuple[object, str]:
         tags: list[str] = []
         for token in rest.split():
-            if not TAG_RE.fullmatch(token):
-                raise ArgError("arg.bad_tag", token=token)
+            if not TAG_RE.fullmatch(token) or len(token) > MAX_TAG + 1:
+                raise ArgError("arg.bad_tag", token=token[: MAX_TAG + 1])
             tags.append(normalize_tag(token))
         if self.single and len(tags) > 1:
             raise ArgError("arg.one_tag")
+        if len(tags) > MAX_TAGS:
+            raise ArgError("arg.too_many_tags", limit=MAX_TAGS)
         return tuple(dict.fromkeys(tags)), ""
 
 @dataclass(frozen=True)
@@ -164,6 +184,8 @@ class SearchArg:
                 words.append(token)
         if not (words or tags or members):
             raise ArgError("arg.missing", name="<words>")
+        if len(words) > MAX_SEARCH_WORDS or len(tags) > 1 or len(members) > 1:
+            raise ArgError("arg.search_too_much", words=MAX_SEARCH_WORDS)
         return SearchQuery(tuple(words), tuple(tags), tuple(members)), ""
 
 
@@ -181,15 +203,22 @@ class EventForm:
 
 _FROM_RE = re.compile(r"(?:from|van)\s+(\S+)", re.IGNORECASE)
 _UNLIMITED = {"none", "unlimited", "onbeperkt", "-"}
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,6}")  # ASCII digits only: "²" or "١٢" are not capacities
+MAX_CAPACITY = 10_000
+MAX_TAG = 50
+MAX_TAGS = 10
+MAX_SEARCH_WORDS = 10
+MAX_REASON = 500
 
 
 def parse_capacity(token: str) -> int | None:
-    """A capacity: a whole number above 0; ``none``/``unlimited`` for no limit."""
-    if token.strip().lower() in _UNLIMITED:
+    """A capacity: a whole number from 1 to 10,000; ``none``/``unlimited`` for no limit."""
+    text = token.strip()
+    if text.lower() in _UNLIMITED:
         return None
-    if not token.strip().isdigit() or int(token) <= 0:
-        raise ArgError("arg.bad_capacity", token=token.strip())
-    return int(token)
+    if not _WHOLE_NUMBER.fullmatch(text) or not 1 <= int(text) <= MAX_CAPACITY:
+        raise ArgError("arg.bad_capacity", token=text[:20], limit=f"{MAX_CAPACITY:,}")
+    return int(text)
 
 
 @dataclass(frozen=True)
@@ -203,19 +232,27 @@ class EventFormArg:
 
     def take(self, rest: str) -> tuple[object, str]:
         parts = [clean_line(p) for p in rest.split("|")]
+        if len(parts) > 5:
+            raise ArgError("arg.too_many_parts", count=len(parts))
         for index, label in enumerate(("<title>", "<when>", "<where>")):
             if len(parts) <= index or not parts[index]:
                 raise ArgError("arg.missing", name=label)
+        within(parts[0], "<title>", MAX_TITLE)
+        within(parts[1], "<when>", MAX_WHEN)
+        within(parts[2], "<where>", MAX_PLACE)
         capacity: int | None = None
         follow_up: int | None = None
-        for extra in filter(None, parts[3:]):
+        extras = [p for p in parts[3:] if p]
+        for extra in extras:
             from_match = _FROM_RE.fullmatch(extra)
-            if from_match:
+            if from_match and follow_up is None:
                 follow_up = parse_event_number(from_match.group(1))
                 if follow_up is None:
-                    raise ArgError("arg.bad_from", token=extra)
-            else:
+                    raise ArgError("arg.bad_from", token=extra[:40])
+            elif not from_match and extra is extras[0]:
                 capacity = parse_capacity(extra)
+            else:
+                raise ArgError("arg.extra", token=extra[:40])
         return EventForm(parts[0], parts[1], parts[2], capacity, follow_up), ""
 
 
@@ -245,4 +282,10 @@ class FieldValueArg:
             raise ArgError("arg.bad_field", token=field_word)
         if not value.strip():
             raise ArgError("arg.missing", name="<value>")
-        return (field_name, clean_line(value)), ""
+        text = clean_line(value)
+        limits = {"title": ("<title>", MAX_TITLE), "starts_at": ("<when>", MAX_WHEN),
+                  "location": ("<where>", MAX_PLACE)}
+        if field_name == "capacity":
+            return (field_name, parse_capacity(text)), ""
+        within(text, *limits[field_name])
+        return (field_name, text), ""

@@ -192,6 +192,8 @@ class ArchiveService:
         now: datetime,
     ) -> Response:
         """Archive a chat message as a post credited to its author."""
+        if quoted.from_bot:
+            return Response(document(say(community.language, "save.bot_message")))
         text = clean_text(quoted.text)
         title = title_from_message(text)
         if not title:

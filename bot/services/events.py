@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.commands.args import (
+    MAX_REASON,
     EventArg,
     EventForm,
     EventFormArg,
     FieldValueArg,
     TextArg,
-    parse_capacity,
 )
 from bot.commands.registry import Args, Attachment, Context, DirectNotice, Response, command
 from bot.dates import WHEN_EXAMPLE, WhenProblem, parse_when
@@ -44,6 +44,13 @@ from bot.richtext import (
 from bot.timefmt import format_when
 
 UPCOMING_LIMIT = 10
+# What a table's state answers to a request it stops (see bot.lifecycle).
+_STOPPED_BY = {
+    "closed": "event.closed",
+    "cancelled": "event.is_cancelled",
+    "started": "event.started",
+    "ended": "event.ended",
+}
 JOIN_EMOJI = "✅"
 ISO_EXAMPLE = "2026-12-11 09:30"
 
@@ -104,17 +111,15 @@ class EventsService:
         before = await self.events.get_event(ctx.community.id, number)
         if before is None:
             return self._not_found(ctx, number)
-        value: str | datetime | int | None
+        value: str | datetime | int | None = text  # capacity: read and checked by the argument already
         if field == "starts_at":
             when = self._when(ctx, text)
             if isinstance(when, Response):
                 return when
             value = when
-        elif field == "capacity":
-            value = parse_capacity(text)
-        else:
-            value = text
         result = await self.events.edit(ctx.community.id, number, EventChange(field, value), ctx.now)
+        if (stopped := self._stopped(ctx.language, number, result)) is not None:
+            return stopped
         if result.outcome == "capacity_below_going":
             return Response(document(say(ctx.language, "event.capacity_below_going", ref=event_ref(number),
                                          going=before.info.going)))
@@ -128,7 +133,8 @@ class EventsService:
         return Response(document(say(ctx.language, "event.edited", ref=event_ref(number), change=change)),
                         notices=tuple(notices))
 
-    @command("event cancel", EventArg(), TextArg("reason", optional=True), aliases=("event afgelast",),
+    @command("event cancel", EventArg(), TextArg("reason", optional=True, limit=MAX_REASON),
+             aliases=("event afgelast",),
              role=Role.ORGANIZER)
     async def cancel(self, ctx: Context, args: Args) -> Response:
         """Cancel; attendees and the waitlist are told."""
@@ -139,8 +145,10 @@ class EventsService:
         participants = await self.events.participants(found.info.id)
         reason: str = args.get("reason")
         result = await self.events.set_status(ctx.community.id, number, EventStatus.CANCELLED, reason or None, ctx.now)
-        if result.outcome != EventStatus.CANCELLED:
+        if result.outcome == "unchanged":
             return Response(document(say(ctx.language, "event.already_cancelled", ref=event_ref(number))))
+        if result.outcome != EventStatus.CANCELLED:  # stopped: the table started or is over
+            return self._stopped(ctx.language, number, result) or self._not_found(ctx, number)
         info = found.info
         reason_text = say_text(ctx.language, "event.cancel_reason", reason=reason) if reason else ""
         notice = document(say(ctx.language, "event.cancel_notice", ref=event_ref(number), title=info.title,
@@ -285,17 +293,21 @@ class EventsService:
 
     async def _status(self, ctx: Context, number: int, status: str) -> Response:
         result = await self.events.set_status(ctx.community.id, number, status, None, ctx.now)
-        keys = {
-            "not_found": None,
-            EventStatus.CLOSED: "event.now_closed",
-            EventStatus.OPEN: "event.now_open",
-            "cancelled": "event.is_cancelled",
-            "unchanged": "event.already_closed" if status == EventStatus.CLOSED else "event.already_open",
-        }
-        key = keys.get(result.outcome)
-        if key is None:
+        if result.outcome == "not_found":
             return self._not_found(ctx, number)
+        if result.outcome == "unchanged":
+            key = "event.already_closed" if status == EventStatus.CLOSED else "event.already_open"
+        elif result.outcome == status:
+            key = "event.now_closed" if status == EventStatus.CLOSED else "event.now_open"
+        else:  # stopped by the table's state
+            return self._stopped(ctx.language, number, result) or self._not_found(ctx, number)
         return Response(document(say(ctx.language, key, ref=event_ref(number))))
+
+    @staticmethod
+    def _stopped(language: str, number: int, result: SignupResult) -> Response | None:
+        """The answer when the table's state stopped the request (:mod:`bot.lifecycle`)."""
+        key = _STOPPED_BY.get(result.outcome)
+        return Response(document(say(language, key, ref=event_ref(number)))) if key else None
 
     def _signup_reply(self, community: CommunityInfo, number: int, result: SignupResult, prefix: str) -> Response:
         lang = community.language
@@ -317,12 +329,8 @@ class EventsService:
                 parts = say(lang, "event.already_going", ref=ref, count=count)
             case "already_waitlisted":
                 parts = say(lang, "event.already_waitlisted", ref=ref, position=result.position)
-            case "closed":
-                parts = say(lang, "event.closed", ref=ref)
-            case "cancelled":
-                parts = say(lang, "event.is_cancelled", ref=ref)
-            case "started":
-                parts = say(lang, "event.started", ref=ref)
+            case "closed" | "cancelled" | "started" | "ended":
+                parts = say(lang, _STOPPED_BY[result.outcome], ref=ref)
             case "left":
                 parts = say(lang, "event.left", ref=ref, count=count)
             case "left_waitlist":

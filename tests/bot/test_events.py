@@ -156,11 +156,13 @@ async def test_dst_does_not_shift_an_event(tmp_path: Path) -> None:
 
 
 async def test_joining_after_the_start_is_refused(tmp_path: Path) -> None:
-    clock = FakeClock()
+    clock = FakeClock()  # Saturday 11:00 in Amsterdam
     async with console_on(tmp_path / "late.db", clock=clock) as console:
         await console.say("!kc event new Soon | morgen 10:00 | Here")
-        clock.advance(timedelta(days=2))
-        assert "E1 has already started." in await console.say("!kc join E1", as_user="anna")
+        clock.advance(timedelta(hours=23, minutes=30))  # Sunday 10:30: under way
+        assert "E1 has already started" in await console.say("!kc join E1", as_user="anna")
+        clock.advance(timedelta(days=1))
+        assert "E1 is over." in await console.say("!kc join E1", as_user="anna")
 
 
 async def test_ics_file_round_trips_the_event(transcript: Transcript, db_path: Path) -> None:
