@@ -81,10 +81,27 @@ def clean_line(text: str) -> str:
     return " ".join(kept.split())
 
 
+def link_spans(text: str) -> list[tuple[int, int]]:
+    """Where the http(s) links in ``text`` start and end. Punctuation after a
+    link is not part of it ("see https://x.org." ends at "org"), nor is a
+    closing bracket it did not open ("(https://x.org)")."""
+    spans = []
+    for match in URL_RE.finditer(text):
+        url = match.group(0)
+        while url and url[-1] in TRAILING_PUNCTUATION:
+            closing = url[-1]
+            opening = {")": "(", "]": "[", "}": "{"}.get(closing)
+            if opening is not None and url.count(opening) >= url.count(closing):
+                break  # e.g. https://en.wikipedia.org/wiki/Koffie_(drank)
+            url = url[:-1]
+        if len(url) > len("https://"):
+            spans.append((match.start(), match.start() + len(url)))
+    return spans
+
+
 def find_links(text: str) -> tuple[str, ...]:
     """The http(s) links in ``text``, in order, without duplicates."""
-    links = (m.group(0).rstrip(TRAILING_PUNCTUATION) for m in URL_RE.finditer(text))
-    return tuple(dict.fromkeys(links))
+    return tuple(dict.fromkeys(text[start:end] for start, end in link_spans(text)))
 
 
 def find_tags(text: str) -> tuple[str, ...]:

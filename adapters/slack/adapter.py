@@ -45,7 +45,9 @@ from adapters.slack.translate import (
     PLATFORM,
     actor,
     button_action,
+    mentioned_users,
     message_event,
+    plain_text,
     reaction_event,
     room,
     slash_command,
@@ -360,13 +362,20 @@ class SlackAdapter:
         if not messages or messages[0].get("ts") != target.message_id or "user" not in messages[0]:
             return None
         user_id = str(messages[0]["user"])
-        return QuotedMessage(target, actor(user_id, await self._name(user_id)), str(messages[0].get("text", "")),
+        text = await self._plain(str(messages[0].get("text", "")))
+        return QuotedMessage(target, actor(user_id, await self._name(user_id)), text,
                              from_bot=bool(messages[0].get("bot_id")))
 
     async def _named(self, message: MessageReceived) -> MessageReceived:
-        """The message with its sender's display name."""
+        """The message with its sender's display name, and its text as typed
+        (Slack's escaping and markup decoded, mentions by name)."""
         name = await self._name(message.sender.user_id)
-        return replace(message, sender=actor(message.sender.user_id, name)) if name else message
+        named = replace(message, sender=actor(message.sender.user_id, name)) if name else message
+        return replace(named, text=await self._plain(message.text))
+
+    async def _plain(self, text: str) -> str:
+        names = {user: await self._name(user) or user for user in mentioned_users(text)}
+        return plain_text(text, names)
 
     async def _name(self, user_id: str) -> str | None:
         """A user's display name, looked up once."""

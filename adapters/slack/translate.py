@@ -3,6 +3,8 @@ the core's neutral events. Pure functions over the payload dictionaries."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from adapters.slack.render import ACTION_PREFIX
@@ -24,6 +26,45 @@ EMOJI_BY_NAME = {
     "-1": "👎", "heart": "❤", "tada": "🎉", "clap": "👏", "bulb": "💡", "eyes": "👀", "fire": "🔥",
     "rocket": "🚀", "raised_hands": "🙌", "coffee": "☕", "joy": "😂", "smile": "😄", "100": "💯",
 }
+
+
+_MARKUP = re.compile(r"<([^<>]*)>")
+_USER_REF = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>")
+
+
+def mentioned_users(text: str) -> list[str]:
+    """The user ids of the ``<@U…>`` mentions in a Slack text, in order."""
+    return list(dict.fromkeys(_USER_REF.findall(text)))
+
+
+def plain_text(text: str, names: Mapping[str, str]) -> str:
+    """Slack's message markup as the plain text a person typed: ``&amp;``,
+    ``&lt;``, ``&gt;`` unescaped; ``<url|label>`` as "label (url)", ``<url>``
+    as the url; ``<@U…>`` as "@name" (``names`` maps user ids to names);
+    ``<#C…|general>`` as "#general"; ``<!here>`` as "@here"."""
+
+    def one(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        target, _, label = inner.partition("|")
+        if target.startswith("@"):
+            user = target[1:]
+            return "@" + (names.get(user) or label or user)
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        if target.startswith("!"):
+            special = target[1:].split("^", 1)[0]
+            return label or ("@" + special)
+        if target.startswith("mailto:"):
+            return label or target.removeprefix("mailto:")
+        url = _unescape(target)
+        return url if not label or label in (target, url) else f"{_unescape(label)} ({url})"
+
+    return _unescape(_MARKUP.sub(one, text))
+
+
+def _unescape(text: str) -> str:
+    # Slack escapes exactly these three; "&amp;" last, so "&amp;lt;" stays "&lt;".
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def emoji_of(name: str) -> str:

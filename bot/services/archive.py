@@ -33,7 +33,7 @@ from bot.richtext import (
     inlines,
     join_inlines,
 )
-from bot.text import URL_RE, clean_text, find_links, find_tags, title_from_message
+from bot.text import clean_text, find_links, find_tags, link_spans, title_from_message
 from bot.timefmt import format_day
 
 SEARCH_LIMIT = 5
@@ -55,12 +55,11 @@ def body_inlines(body: str) -> tuple[Inline, ...]:
     """A body with its links as link pieces and everything else as text."""
     parts: list[Inline] = []
     position = 0
-    for match in URL_RE.finditer(body):
-        url = match.group(0)
-        if match.start() > position:
-            parts.append(Text(body[position : match.start()]))
-        parts.append(Link(url))
-        position = match.start() + len(url)
+    for start, end in link_spans(body):
+        if start > position:
+            parts.append(Text(body[position:start]))
+        parts.append(Link(body[start:end]))
+        position = end
     if position < len(body):
         parts.append(Text(body[position:]))
     return tuple(parts)

@@ -150,12 +150,15 @@ async def test_a_429_is_retried_after_retry_after_and_delivered_once(fake: FakeS
 async def test_user_text_cannot_ping_the_channel(fake: FakeSlack, tmp_path: Path) -> None:
     async with slack_bot(fake, tmp_path / "esc.db"):
         await fake.wait_connected()
-        await fake.push("slash_commands", slash_command("post <!channel> hi | <@U0MEMBER01> <!here>", MEMBER, CHANNEL))
+        # Slack's own markup typed by a member arrives as markup, and escaped
+        # markup as escaped text: neither may come back as a ping.
+        await fake.push("slash_commands", slash_command("post <!channel> hi &lt;!here&gt; | <@U0MEMBER01>",
+                                                        MEMBER, CHANNEL))
         saved = await fake.wait_for_call("chat.postMessage", lambda c: "Saved #1" in posted_text(c))
     blocks = json.dumps(saved.args["blocks"])
-    assert "&lt;!channel&gt; hi" in blocks
+    assert "@channel hi &lt;!here&gt;" in blocks  # read as text, shown as text
     assert "<!channel>" not in blocks and "<!here>" not in blocks and "<@U0MEMBER01>" not in blocks
-    assert "<!channel>" not in saved.args["text"]
+    assert "<!" not in saved.args["text"]
 
 
 async def test_http_mode_verifies_signatures(fake: FakeSlack, tmp_path: Path) -> None:
@@ -221,3 +224,19 @@ async def test_a_replayed_slash_command_runs_once(fake: FakeSlack, tmp_path: Pat
         await fake.wait_for_call("chat.postMessage", lambda c: "Saved #1" in posted_text(c))
         await asyncio.sleep(0.5)
     assert len([c for c in fake.calls_to("chat.postMessage") if "Saved #" in posted_text(c)]) == 1
+
+
+async def test_slack_escaping_is_decoded_on_the_way_in(fake: FakeSlack, tmp_path: Path) -> None:
+    fake.users[MEMBER] = {"display_name": "anna"}
+    async with slack_bot(fake, tmp_path / "esc-in.db"):
+        await fake.wait_connected()
+        text = ("!kc post R&amp;D &lt;tips&gt; | zie <https://x.org/?a=1&amp;b=2|de slides> "
+                "met dank aan <@U0MEMBER01>")
+        await fake.push("events_api", message_event(text, MEMBER, CHANNEL, "1700000200.000100"))
+        saved = await fake.wait_for_call("chat.postMessage", lambda c: "Saved #1" in posted_text(c))
+        await fake.push("slash_commands", slash_command("show #1", OTHER, CHANNEL))
+        shown = await fake.wait_for_call("chat.postMessage", lambda c: "#1 R&amp;D" in posted_text(c))
+    assert "Saved #1 “R&amp;D &lt;tips&gt;” · 1 link" in posted_text(saved)  # shown as R&D <tips>
+    body = json.dumps(shown.args["blocks"])
+    assert "de slides (<https://x.org/?a=1&amp;b=2>)" in body and "met dank aan @anna" in body
+    assert "&amp;amp;" not in body

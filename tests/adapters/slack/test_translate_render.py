@@ -77,3 +77,14 @@ def test_modal_errors_name_the_field() -> None:
                                  "capacity": "12"})
     assert field_errors(fine, "Europe/Amsterdam", "en", now) == {}
     assert fine.command_text() == "event new Koffie | 2026-12-11 09:30 | Utrecht | 12"
+
+
+def test_slack_markup_becomes_the_text_a_person_typed() -> None:
+    from adapters.slack.translate import mentioned_users, plain_text
+
+    typed = ("R&amp;D &lt;tips&gt; by <@U0MEMBER01> in <#C0KOFFIE01|koffie>: "
+             "<https://x.org/?a=1&amp;b=2|de slides>, <https://y.org/> and <mailto:a@b.nl|a@b.nl> <!here>")
+    assert mentioned_users(typed) == ["U0MEMBER01"]
+    assert plain_text(typed, {"U0MEMBER01": "anna"}) == (
+        "R&D <tips> by @anna in #koffie: de slides (https://x.org/?a=1&b=2), https://y.org/ and a@b.nl @here")
+    assert plain_text("&amp;lt; stays", {}) == "&lt; stays"
