@@ -24,12 +24,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.commands.registry import Context, Registry, Response
-from bot.domain import CommunityInfo
+from bot.domain import CommunityInfo, SourceMessage
 from bot.incoming import (
     Actor,
     ButtonPressed,
     Incoming,
+    MessageEdited,
     MessageReceived,
+    MessageRef,
+    MessageRemoved,
     ReactionAdded,
     ReactionRemoved,
     RoomRef,
@@ -68,7 +71,13 @@ def room_of(event: Incoming) -> RoomRef:
         return event.ref.room
     if isinstance(event, ButtonPressed):
         return event.message.room
+    if isinstance(event, MessageEdited):
+        return event.original.room
     return event.target.room
+
+
+def _source(ref: MessageRef) -> SourceMessage:
+    return SourceMessage(ref.room.platform, ref.room.room_id, ref.message_id)
 
 
 @dataclass
@@ -221,7 +230,35 @@ class Bot:
             return await self._on_message(community, event)
         if isinstance(event, (ReactionAdded, ReactionRemoved)):
             return await self._on_reaction(community, event)
+        if isinstance(event, MessageEdited):
+            return await self._on_edit(community, event)
+        if isinstance(event, MessageRemoved):
+            return await self._on_removed(community, event)
         return await self._on_button(community, event)
+
+    # -- edits and removals of chat messages -----------------------------------
+
+    async def _on_edit(self, community: CommunityInfo, edit: MessageEdited) -> list[Send]:
+        """An edited chat message edits the post or comment it became (its
+        author's edit only); an edited command is not run again."""
+        member = await self.repos.directory.ensure_member(community.id, edit.sender)
+        match = self._prefix_re.match(edit.text)
+        command = edit.text[match.end():].strip() if match else None
+        try:
+            response = await self.archive.apply_edit(community, member, _source(edit.original), edit.text, command,
+                                                     self.clock.now(), self.prefix)
+        except Refusal as refusal:  # the edited post no longer reads as one
+            post, _ = self.registry.lookup(["post"])
+            response = Response(self._refusal(community.language, refusal, post.usage(self.prefix) if post else ""))
+        if response is None:
+            return []
+        return self._in_room(response, edit.original.room, reply_to=edit.original.message_id)
+
+    async def _on_removed(self, community: CommunityInfo, removed: MessageRemoved) -> list[Send]:
+        """A chat message taken back takes its post out of the archive."""
+        member = await self.repos.directory.ensure_member(community.id, removed.sender)
+        await self.archive.source_removed(community, member, _source(removed.target), self.clock.now())
+        return []
 
     # -- messages ----------------------------------------------------------
 
@@ -287,7 +324,7 @@ class Bot:
             return []
         member = await self.repos.directory.ensure_member(community.id, message.sender)
         response = await self.archive.add_comment(
-            community, post.id, post.number, member, message.text, self.clock.now()
+            community, post.id, post.number, member, message.text, self.clock.now(), _source(message.ref)
         )
         return await self._answer(message, response)
 

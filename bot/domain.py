@@ -49,11 +49,22 @@ class MemberInfo:
 
 @dataclass(frozen=True)
 class SourceMessage:
-    """The chat message a saved post came from."""
+    """The chat message a post or comment came from (a typed command, or a
+    chat message saved as a post)."""
 
     platform: str
     room_id: str
     message_id: str
+
+
+@dataclass(frozen=True)
+class CommentRef:
+    """A comment found by the chat message it came from."""
+
+    id: int
+    post_id: int
+    post_number: int
+    member_id: int
 
 
 @dataclass(frozen=True)

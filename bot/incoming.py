@@ -99,7 +99,28 @@ class ButtonPressed:
     reply_handle: str | None = None
 
 
-Incoming = MessageReceived | ReactionAdded | ReactionRemoved | ButtonPressed
+@dataclass(frozen=True)
+class MessageEdited:
+    """A message its sender changed (Matrix ``m.replace``): ``original`` is the
+    message as first sent, ``text`` what it says now. An edited command is
+    not a new command."""
+
+    sender: Actor
+    original: MessageRef
+    text: str
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class MessageRemoved:
+    """A message taken back (a Matrix redaction)."""
+
+    sender: Actor
+    target: MessageRef
+    event_id: str | None = None
+
+
+Incoming = MessageReceived | ReactionAdded | ReactionRemoved | ButtonPressed | MessageEdited | MessageRemoved
 
 
 def _actor(actor: Actor) -> Actor:
@@ -120,4 +141,8 @@ def sanitized(event: Incoming) -> Incoming:
                        target_message=_quoted(event.target_message))
     if isinstance(event, ReactionRemoved):
         return replace(event, sender=_actor(event.sender), emoji=sanitize(event.emoji))
-    return replace(event, sender=_actor(event.sender), value=sanitize(event.value))
+    if isinstance(event, ButtonPressed):
+        return replace(event, sender=_actor(event.sender), value=sanitize(event.value))
+    if isinstance(event, MessageEdited):
+        return replace(event, sender=_actor(event.sender), text=sanitize(event.text))
+    return replace(event, sender=_actor(event.sender))

@@ -120,6 +120,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "I don't archive my own messages. Reply to a member's message to save it.",
         "nl": "Mijn eigen berichten bewaar ik niet. Antwoord op het bericht van een lid om het te bewaren.",
     },
+    "post.updated": {"en": "Updated {ref} “{title}”.", "nl": "{ref} “{title}” bijgewerkt."},
+    "comment.updated": {"en": "Your comment on {ref} is updated.", "nl": "Je reactie op {ref} is bijgewerkt."},
     "save.empty": {
         "en": "That message has no text to archive.",
         "nl": "Dat bericht heeft geen tekst om te bewaren.",

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from bot.domain import (
     Anchor,
+    CommentRef,
     CommunityInfo,
     DigestData,
     DueReminder,
@@ -23,6 +24,7 @@ from bot.domain import (
     Role,
     SavedPost,
     SignupResult,
+    SourceMessage,
 )
 from bot.incoming import Actor, MessageRef, RoomRef
 from bot.outgoing import Outgoing, Queued
@@ -156,8 +158,27 @@ class Archive(Protocol):
         """A post by its number, removed or not."""
         ...
 
-    async def add_comment(self, post_id: int, member_id: int, body: str, at: datetime) -> int:
-        """Add a comment; returns the post's comment count."""
+    async def add_comment(self, post_id: int, member_id: int, body: str, at: datetime,
+                          source: SourceMessage | None = None) -> int:
+        """Add a comment (remembering the chat message it came from); returns
+        the post's comment count."""
+        ...
+
+    async def post_from(self, community_id: int, source: SourceMessage) -> int | None:
+        """The number of the post that came from this chat message, if any."""
+        ...
+
+    async def comment_from(self, source: SourceMessage) -> CommentRef | None:
+        """The comment that came from this chat message, if any."""
+        ...
+
+    async def update_post(self, post_id: int, title: str, body: str, tags: Sequence[str], links: Sequence[str],
+                          at: datetime) -> None:
+        """Replace a post's title, body, tags and links (search kept in step)."""
+        ...
+
+    async def update_comment(self, comment_id: int, body: str) -> None:
+        """Replace a comment's text."""
         ...
 
     async def set_reaction(self, post_id: int, member_id: int, emoji: str, present: bool, at: datetime) -> bool:

@@ -153,13 +153,19 @@ class Reaction(SQLModel, table=True):
 
 
 class Comment(SQLModel, table=True):
-    """A comment on a post, by command or as a thread reply."""
+    """A comment on a post, by command or as a thread reply; the chat message
+    it came from is kept, so an edit of that message edits the comment."""
+
+    __table_args__ = (Index("ix_comment_source", "source_platform", "source_message_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     post_id: int = Field(foreign_key="post.id", index=True)
     member_id: int = Field(foreign_key="member.id")
     body: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(index=True)
+    source_platform: str | None = None
+    source_room: str | None = None
+    source_message_id: str | None = None
 
 
 class Event(SQLModel, table=True):

@@ -6,6 +6,7 @@ such as ``[m7]`` that later lines can point at:
     /as NAME             speak as NAME from now on
     /react REF EMOJI     react to message REF     /unreact REF EMOJI
     /reply REF TEXT      reply to message REF (in its thread)
+    /edit REF TEXT       change your message REF  /delete REF   take it back
     /help                these commands           /quit
 """
 
@@ -19,8 +20,10 @@ from typing import TextIO
 from bot.incoming import (
     Actor,
     Incoming,
+    MessageEdited,
     MessageReceived,
     MessageRef,
+    MessageRemoved,
     QuotedMessage,
     ReactionAdded,
     ReactionRemoved,
@@ -40,6 +43,8 @@ CONSOLE_HELP = """\
 --   /react REF EMOJI    react to a message, e.g. /react m2 👍
 --   /unreact REF EMOJI  take a reaction back
 --   /reply REF TEXT     reply to a message in its thread (e.g. /reply m3 !kc save)
+--   /edit REF TEXT      change a message of yours (a post or comment it became changes too)
+--   /delete REF         take a message of yours back (a post it became leaves the archive)
 --   /quit               leave (end of input works too)"""
 
 
@@ -116,6 +121,11 @@ class ConsoleAdapter:
         elif verb == "/reply" and len(rest.split(None, 1)) == 2:
             target, text = rest.split(None, 1)
             await self._reply(target, text)
+        elif verb == "/edit" and len(rest.split(None, 1)) == 2:
+            target, text = rest.split(None, 1)
+            await self._edit(target, text)
+        elif verb == "/delete" and len(rest.split()) == 1:
+            await self._delete(rest)
         elif verb == "/help":
             self._out.write(CONSOLE_HELP + "\n")
         else:
@@ -141,6 +151,27 @@ class ConsoleAdapter:
         await self._handle(
             MessageReceived(sender=self._actor(), ref=ref, text=text, reply_to=quoted, thread_root=quoted.ref)
         )
+
+    async def _edit(self, target: str, text: str) -> None:
+        quoted = self._own(target)
+        if quoted is not None:
+            self._messages[quoted.ref.message_id] = _Printed(self.user, text)
+            self._note(f"{self.user} edited {quoted.ref.message_id}: {text}")
+            await self._handle(MessageEdited(sender=self._actor(), original=quoted.ref, text=text))
+
+    async def _delete(self, target: str) -> None:
+        quoted = self._own(target)
+        if quoted is not None:
+            self._note(f"{self.user} deleted {quoted.ref.message_id}")
+            await self._handle(MessageRemoved(sender=self._actor(), target=quoted.ref))
+
+    def _own(self, target: str) -> QuotedMessage | None:
+        """A message of the current user's, as edits and deletions need."""
+        quoted = self._quoted(target)
+        if quoted is not None and quoted.author.user_id != self.user:
+            self._note(f"{quoted.ref.message_id} is not yours to change")
+            return None
+        return quoted
 
     # -- printing ----------------------------------------------------------
 

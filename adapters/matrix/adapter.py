@@ -51,6 +51,7 @@ from adapters.matrix.render import fits_in_event, message_content
 from adapters.matrix.translate import (
     PLATFORM,
     actor,
+    edited_message,
     inviter_allowed,
     message_ref,
     relations,
@@ -59,7 +60,15 @@ from adapters.matrix.translate import (
     text_message,
 )
 from bot.config import MatrixSettings
-from bot.incoming import Actor, Incoming, MessageRef, QuotedMessage, ReactionAdded, ReactionRemoved
+from bot.incoming import (
+    Actor,
+    Incoming,
+    MessageRef,
+    MessageRemoved,
+    QuotedMessage,
+    ReactionAdded,
+    ReactionRemoved,
+)
 from bot.outgoing import DeliveryFailed, Kind, Outgoing, Queued
 from bot.paging import paginate
 from storage.repositories.adapter_state import SqlAdapterState
@@ -279,6 +288,10 @@ class MatrixAdapter:
             await self._on_redaction(room_id, event)
 
     async def _on_message(self, room_id: str, event: RoomMessageText) -> None:
+        edit = edited_message(room_id, event.source, self._display_name(room_id, event.sender))
+        if edit is not None:
+            await self._handle(edit)
+            return
         related = relations(event.source.get("content", {}))
         reply_to = await self._quoted(room_id, related.reply_to) if related.reply_to else None
         await self._handle(text_message(room_id, event.source, self._display_name(room_id, event.sender), reply_to))
@@ -296,8 +309,10 @@ class MatrixAdapter:
     async def _on_redaction(self, room_id: str, event: RedactionEvent) -> None:
         key = f"matrix:reaction:{event.redacts}"
         remembered = await self._state.get(key)
-        if remembered is None:
-            return  # not a reaction we saw
+        if remembered is None:  # a message taken back, not a reaction we saw
+            await self._handle(MessageRemoved(sender=self._actor(room_id, event.sender),
+                                              target=message_ref(room_id, event.redacts), event_id=event.event_id))
+            return
         reaction = json.loads(remembered)
         await self._handle(ReactionRemoved(
             sender=self._actor(room_id, reaction["sender"]), target=message_ref(room_id, reaction["target"]),

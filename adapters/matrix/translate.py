@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.incoming import Actor, MessageReceived, MessageRef, QuotedMessage, RoomRef
+from bot.incoming import Actor, MessageEdited, MessageReceived, MessageRef, QuotedMessage, RoomRef
 
 PLATFORM = "matrix"
 
@@ -92,6 +92,22 @@ def text_message(room_id: str, source: dict[str, Any], sender_name: str | None,
         reply_to=reply_to,
         thread_root=message_ref(room_id, related.thread_root) if related.thread_root else None,
     )
+
+
+def edited_message(room_id: str, source: dict[str, Any], sender_name: str | None) -> MessageEdited | None:
+    """An ``m.replace`` edit of a message as the neutral edit of it; None
+    when the event is not an edit (or carries no new text)."""
+    content = source.get("content", {})
+    relates = content.get("m.relates_to")
+    new = content.get("m.new_content")
+    if not isinstance(relates, dict) or relates.get("rel_type") != "m.replace" or not isinstance(new, dict):
+        return None
+    original = relates.get("event_id")
+    body = new.get("body")
+    if not isinstance(original, str) or not isinstance(body, str):
+        return None
+    return MessageEdited(actor(str(source["sender"]), sender_name), message_ref(room_id, original), body,
+                         event_id=str(source["event_id"]))
 
 
 def inviter_allowed(inviter: str, allowed: list[str]) -> bool:

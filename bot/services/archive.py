@@ -33,7 +33,15 @@ from bot.richtext import (
     inlines,
     join_inlines,
 )
-from bot.text import clean_text, find_links, find_tags, link_spans, title_from_message
+from bot.text import (
+    ParsedPostText,
+    clean_text,
+    find_links,
+    find_tags,
+    link_spans,
+    parse_post_number,
+    title_from_message,
+)
 from bot.timefmt import format_day
 
 SEARCH_LIMIT = 5
@@ -78,6 +86,7 @@ class ArchiveService:
     async def post(self, ctx: Context, args: Args) -> Response:
         """Archive a typed post."""
         content = args.get("content")
+        ref = ctx.message.ref
         saved = await self.archive.create_post(
             NewPost(
                 community_id=ctx.community.id,
@@ -87,6 +96,8 @@ class ArchiveService:
                 tags=content.tags,
                 links=content.links,
                 created_at=ctx.now,
+                # The command's message: editing it edits the post.
+                source=SourceMessage(ref.room.platform, ref.room.room_id, ref.message_id),
             )
         )
         return self._saved_reply(ctx.community, saved.id, saved.number, content.title, content.tags, content.links)
@@ -114,7 +125,9 @@ class ArchiveService:
         post = await self._visible_post(ctx, args.get("post"))
         if isinstance(post, Response):
             return post
-        return await self.add_comment(ctx.community, post.id, post.number, ctx.member, args.get("text"), ctx.now)
+        ref = ctx.message.ref
+        return await self.add_comment(ctx.community, post.id, post.number, ctx.member, args.get("text"), ctx.now,
+                                      SourceMessage(ref.room.platform, ref.room.room_id, ref.message_id))
 
     @command("search", SearchArg(), aliases=("zoek",))
     async def search(self, ctx: Context, args: Args) -> Response:
@@ -225,10 +238,11 @@ class ArchiveService:
         return self._saved_reply(community, saved.id, saved.number, title, all_tags, links)
 
     async def add_comment(
-        self, community: CommunityInfo, post_id: int, number: int, member: MemberInfo, text: str, now: datetime
+        self, community: CommunityInfo, post_id: int, number: int, member: MemberInfo, text: str, now: datetime,
+        source: SourceMessage | None = None,
     ) -> Response:
         """Add a comment and confirm with the new comment count."""
-        total = await self.archive.add_comment(post_id, member.id, clean_text(text), now)
+        total = await self.archive.add_comment(post_id, member.id, clean_text(text), now, source)
         return Response(
             document(
                 say(
@@ -239,6 +253,55 @@ class ArchiveService:
                 )
             )
         )
+
+    async def apply_edit(self, community: CommunityInfo, editor: MemberInfo, source: SourceMessage, text: str,
+                         command: str | None, now: datetime, prefix: str) -> Response | None:
+        """An edited chat message: the post it became takes the new text when
+        its author edited it (a `post` command stays a `post`), and so does a
+        comment. Anything else was a command, which an edit does not run
+        again: None, nothing to say."""
+        number = await self.archive.post_from(community.id, source)
+        if number is not None:
+            post = await self.archive.get_post(community.id, number)
+            if post is None or post.removed or post.author_id != editor.id:
+                return None
+            if command is not None:
+                verb, _, rest = command.partition(" ")
+                if verb.lower() != "post":
+                    return None
+                content = PostTextArg().take(rest)[0]
+                assert isinstance(content, ParsedPostText)
+                title, body, tags, links = content.title, content.body, content.tags, content.links
+            else:
+                title, body = title_from_message(text), clean_text(text)
+                tags, links = tuple(dict.fromkeys((*post.tags, *find_tags(body)))), find_links(body)
+            if not title:
+                return None
+            await self.archive.update_post(post.id, title, body, tags, links, now)
+            return Response(document(say(community.language, "post.updated", ref=post_ref(number), title=title)))
+        comment = await self.archive.comment_from(source)
+        if comment is None or comment.member_id != editor.id:
+            return None
+        if command is not None:
+            verb, _, rest = command.partition(" ")
+            target, _, body = rest.strip().partition(" ")
+            if verb.lower() not in ("comment", "reageer") or parse_post_number(target) != comment.post_number:
+                return None
+        else:
+            body = text
+        if not clean_text(body):
+            return None
+        await self.archive.update_comment(comment.id, clean_text(body))
+        return Response(document(say(community.language, "comment.updated", ref=post_ref(comment.post_number))))
+
+    async def source_removed(self, community: CommunityInfo, member: MemberInfo, source: SourceMessage,
+                             now: datetime) -> None:
+        """The chat message a post came from was taken back: so is the post
+        (kept, out of search and lists, like `remove`)."""
+        number = await self.archive.post_from(community.id, source)
+        post = await self.archive.get_post(community.id, number) if number is not None else None
+        if post is not None and not post.removed:
+            await self.archive.remove_post(post.id, member.id, now)
 
     async def react(self, post_id: int, member: MemberInfo, emoji: str, present: bool, now: datetime) -> None:
         """Count (or uncount) an emoji reaction on a post; silent."""

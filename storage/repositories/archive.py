@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy import delete, func
 from sqlmodel import col, select
 
-from bot.domain import NewPost, PostDetails, PostSummary, SavedPost
+from bot.domain import CommentRef, NewPost, PostDetails, PostSummary, SavedPost, SourceMessage
 from bot.ports import Clock
 from storage.engine import Database, DbSession
 from storage.models import Comment, Community, Member, Post, PostLink, PostTag, Reaction, Tag
@@ -142,15 +142,61 @@ class SqlArchive:
             involved=involved,
         )
 
-    async def add_comment(self, post_id: int, member_id: int, body: str, at: datetime) -> int:
-        """Add a comment; returns the post's comment count."""
+    async def add_comment(self, post_id: int, member_id: int, body: str, at: datetime,
+                          source: SourceMessage | None = None) -> int:
+        """Add a comment (remembering the chat message it came from); returns
+        the post's comment count."""
         async with self.db.write() as session:
-            session.add(Comment(post_id=post_id, member_id=member_id, body=body, created_at=at))
+            session.add(Comment(post_id=post_id, member_id=member_id, body=body, created_at=at,
+                                source_platform=source.platform if source else None,
+                                source_room=source.room_id if source else None,
+                                source_message_id=source.message_id if source else None))
             await session.flush()
             total: int = (
                 await session.execute(select(func.count()).select_from(Comment).where(Comment.post_id == post_id))
             ).scalar_one()
             return total
+
+    async def post_from(self, community_id: int, source: SourceMessage) -> int | None:
+        """The number of the post that came from this chat message, if any."""
+        async with self.db.read() as session:
+            number: int | None = (await session.execute(
+                select(Post.number).where(Post.community_id == community_id,
+                                          Post.source_platform == source.platform,
+                                          Post.source_message_id == source.message_id)
+            )).scalar_one_or_none()
+            return number
+
+    async def comment_from(self, source: SourceMessage) -> CommentRef | None:
+        """The comment that came from this chat message, if any."""
+        async with self.db.read() as session:
+            row = (await session.execute(
+                select(Comment.id, Comment.post_id, Post.number, Comment.member_id)
+                .join(Post, col(Post.id) == Comment.post_id)
+                .where(Comment.source_platform == source.platform, Comment.source_message_id == source.message_id)
+            )).first()
+        return CommentRef(*row) if row is not None else None
+
+    async def update_post(self, post_id: int, title: str, body: str, tags: Sequence[str], links: Sequence[str],
+                          at: datetime) -> None:
+        """Replace a post's title, body, tags and links (search kept in step)."""
+        async with self.db.write() as session:
+            post = await session.get_one(Post, post_id)
+            post.title, post.body, post.updated_at = title, body, at
+            await session.execute(delete(PostTag).where(col(PostTag.post_id) == post_id))
+            await session.execute(delete(PostLink).where(col(PostLink.post_id) == post_id))
+            for name in dict.fromkeys(tags):
+                session.add(PostTag(post_id=post_id, tag_id=await self._tag_id(session, post.community_id, name)))
+            for position, url in enumerate(links):
+                session.add(PostLink(post_id=post_id, position=position, url=url))
+            await session.flush()
+            await post_written(session, post_id)
+
+    async def update_comment(self, comment_id: int, body: str) -> None:
+        """Replace a comment's text."""
+        async with self.db.write() as session:
+            comment = await session.get_one(Comment, comment_id)
+            comment.body = body
 
     async def set_reaction(self, post_id: int, member_id: int, emoji: str, present: bool, at: datetime) -> bool:
         """Count or uncount one member's emoji on a post; True if it changed."""

@@ -47,14 +47,22 @@ class MemberClient:
     async def join(self, room_id: str) -> None:
         await self.client.join(room_id)
 
-    async def send(self, room_id: str, text: str, relates_to: dict[str, Any] | None = None) -> str:
+    async def send(self, room_id: str, text: str, relates_to: dict[str, Any] | None = None,
+                   new_content: dict[str, Any] | None = None) -> str:
         """Send a plain message as a person's client does; its event id."""
         content: dict[str, Any] = {"msgtype": "m.text", "body": text}
         if relates_to is not None:
             content["m.relates_to"] = relates_to
+        if new_content is not None:
+            content["m.new_content"] = new_content
         response = await self.client.room_send(room_id, "m.room.message", content)
         assert isinstance(response, RoomSendResponse), response
         return str(response.event_id)
+
+    async def edit(self, room_id: str, event_id: str, text: str) -> str:
+        """Edit one of our messages as Element does (``m.replace``)."""
+        return await self.send(room_id, f"* {text}", relates_to={"rel_type": "m.replace", "event_id": event_id},
+                               new_content={"msgtype": "m.text", "body": text})
 
     async def react(self, room_id: str, event_id: str, key: str) -> str:
         content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
