@@ -30,6 +30,7 @@ from bot.delivery import Deliverer
 from bot.domain import CommunityInfo, Role
 from bot.incoming import Actor, Incoming, RoomRef
 from bot.ports import Clock, Messenger, SystemClock
+from bot.ratelimit import CommandRateLimit
 from jobs.scheduler import JobScheduler
 from storage.engine import Database
 from storage.repositories.adapter_state import SqlAdapterState
@@ -64,8 +65,10 @@ def console_user(settings: Settings) -> str:
     return (console_names or managers or ["admin"])[0]
 
 
-async def build_bot(settings: Settings, db: Database, clock: Clock) -> Bot:
-    """Migrate the database, load the communities from config and build the core."""
+async def build_bot(settings: Settings, db: Database, clock: Clock, *, limit_commands: bool = True) -> Bot:
+    """Migrate the database, load the communities from config and build the core.
+    ``limit_commands``: hold each member to the configured command rate (not
+    on the console, where one person types, or runs a script)."""
     await db.migrate()
     directory = SqlDirectory(db, clock)
     rooms = RoomMap()
@@ -95,8 +98,9 @@ async def build_bot(settings: Settings, db: Database, clock: Clock) -> Bot:
         directory=directory, archive=SqlArchive(db, clock), events=events,
         schedule=SqlSchedule(db, events), ledger=SqlLedger(db), outbox=SqlOutbox(db), transactions=db,
     )
+    rate = CommandRateLimit(settings.bot.commands_per_minute if limit_commands else 0, settings.bot.command_burst)
     return Bot(repos, rooms, clock, prefix=settings.bot.prefix, communities=infos,
-               keep_for=parse_duration(settings.bot.delivery_expiry))
+               keep_for=parse_duration(settings.bot.delivery_expiry), rate_limit=rate)
 
 
 @dataclass
@@ -121,11 +125,11 @@ class Core:
 
 
 @asynccontextmanager
-async def running_core(settings: Settings, clock: Clock) -> AsyncIterator[Core]:
+async def running_core(settings: Settings, clock: Clock, *, limit_commands: bool = True) -> AsyncIterator[Core]:
     """The core with a started deliverer; stopped and closed on exit."""
     db = Database(settings.bot.database)
     try:
-        bot = await build_bot(settings, db, clock)
+        bot = await build_bot(settings, db, clock, limit_commands=limit_commands)
         deliverer = Deliverer(bot.repos.outbox, clock)
         bot.on_stored = deliverer.accept
         await deliverer.start()
@@ -158,7 +162,7 @@ async def stdin_lines(stream: TextIO) -> AsyncIterator[str]:
 async def run_console(settings: Settings, *, user: str | None = None,
                       stream_in: TextIO = sys.stdin, stream_out: TextIO = sys.stdout) -> None:
     """The bot on the console until ``/quit``, end of input, or a signal."""
-    async with running_core(settings, SystemClock()) as core:
+    async with running_core(settings, SystemClock(), limit_commands=False) as core:
         files = Path(settings.bot.data_dir) / "files"
         console = ConsoleAdapter(core.handle_and_deliver, stream_out, user or console_user(settings), files)
         core.attach(console)

@@ -126,7 +126,7 @@ async def _bot(synapse: SynapseServer, bot_id: str, manager: str, db: Path, *,
                direct: bool = False) -> AsyncIterator[Core]:
     """The whole bot on Synapse; with ``direct``, its outbox is the in-memory baseline."""
     settings = Settings.model_validate({
-        "bot": {"database": sqlite_url_for_path(db)},
+        "bot": {"database": sqlite_url_for_path(db), "commands_per_minute": 0},
         "communities": [{"name": "Bench", "managers": [manager], "rooms": ["*"]}],
         "matrix": {"enabled": True, "homeserver": synapse.base_url, "user_id": bot_id, "password": PASSWORD,
                    "allowed_inviters": [synapse.server_name]},

@@ -67,7 +67,7 @@ async def _prepare(path: Path, members: int, events: int) -> None:
 
 async def _ours(path: Path, members: int, events: int) -> float:
     settings = Settings.model_validate({
-        "bot": {"database": sqlite_url_for_path(path)},
+        "bot": {"database": sqlite_url_for_path(path), "commands_per_minute": 0},
         "communities": [{"name": "Bench", "managers": ["u1"], "rooms": ["console"]}],
     })
     messages = [

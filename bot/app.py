@@ -41,6 +41,7 @@ from bot.incoming import (
 from bot.messages import say, say_text
 from bot.outgoing import DirectNotice, Kind, Outgoing, Queued
 from bot.ports import Archive, Clock, Directory, Events, Ledger, Outbox, Schedule, Transactions
+from bot.ratelimit import CommandRateLimit, Verdict
 from bot.refusal import Refusal
 from bot.richtext import Code, Document, document
 from bot.services.archive import BOOKMARK, ArchiveService
@@ -57,6 +58,8 @@ log = logging.getLogger(__name__)
 MAX_COMMAND_LENGTH = 20_000
 # How long a message may wait for delivery before it is given up as expired.
 DEFAULT_KEEP_FOR = timedelta(hours=24)
+# Inbound event ids are kept this long to recognise a platform's redelivery.
+INBOUND_KEPT = timedelta(days=2)
 _VARIATION_SELECTOR = "\ufe0f"
 
 
@@ -131,8 +134,10 @@ class Bot:
     """The platform-neutral bot."""
 
     def __init__(self, repos: Repositories, rooms: RoomMap, clock: Clock, *, prefix: str = "!kc",
-                 communities: Sequence[CommunityInfo] = (), keep_for: timedelta = DEFAULT_KEEP_FOR) -> None:
+                 communities: Sequence[CommunityInfo] = (), keep_for: timedelta = DEFAULT_KEEP_FOR,
+                 rate_limit: CommandRateLimit | None = None) -> None:
         self.repos = repos
+        self.rate_limit = rate_limit or CommandRateLimit(per_minute=0, burst=0)
         self.rooms = rooms
         self.communities = tuple(communities)
         self.clock = clock
@@ -160,6 +165,12 @@ class Bot:
     async def post_due_digests(self) -> int:
         """Store each digest whose moment has come, once per period."""
         return await self._each_community("digest", lambda c: self.digest.due(c, self.clock.now(), self.prefix))
+
+    async def prune(self) -> int:
+        """Forget inbound event ids past every platform's redelivery window
+        (Slack retries for about an hour; Matrix replays only since the saved
+        position); how many."""
+        return await self.repos.ledger.forget_inbound(before=self.clock.now() - INBOUND_KEPT)
 
     async def _each_community(
         self, what: str, due: Callable[[CommunityInfo], Awaitable[tuple[int, list[Send]]]]
@@ -270,6 +281,13 @@ class Bot:
                 return await self._maybe_thread_comment(community, message)
             text = text[match.end() :]
         member = await self.repos.directory.ensure_member(community.id, message.sender)
+        verdict = self.rate_limit.check(member.id, self.clock.now())
+        if verdict is Verdict.IGNORE:
+            return []
+        if verdict is Verdict.SLOW_DOWN:
+            limit = self.rate_limit
+            slow = say(community.language, "error.slow_down", burst=limit.burst, per_minute=limit.per_minute)
+            return await self._answer(message, Response(document(slow)))
         ctx = Context(community, member, message, self.prefix, self.clock.now())
         return await self._answer(message, await self._run_command(ctx, text))
 

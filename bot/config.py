@@ -188,6 +188,9 @@ class BotSettings(_Strict):
     data_dir: str = Field("data", min_length=1)
     # How long a message may wait for delivery (through outages) before it is given up as expired.
     delivery_expiry: Duration = "24h"
+    # Each member's commands on Matrix and Slack: a burst at once, then so many a minute (0: no limit).
+    commands_per_minute: int = Field(20, ge=0)
+    command_burst: int = Field(10, ge=1)
 
 
 class Community(_Strict):

@@ -38,6 +38,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Only {role}s can use {command}. Ask a manager if you need the role.",
         "nl": "Alleen een {role} kan {command} gebruiken. Vraag een beheerder om die rol.",
     },
+    "error.slow_down": {
+        "en": "Slow down a little: {burst} commands in a row is my limit, then {per_minute} a minute. "
+              "I'll answer again in a moment.",
+        "nl": "Rustig aan: {burst} commando's achter elkaar is mijn grens, daarna {per_minute} per minuut. "
+              "Zo meteen antwoord ik weer.",
+    },
     "error.internal": {
         "en": "Sorry, something went wrong handling {command}. It has been logged; please try again.",
         "nl": "Sorry, er ging iets mis bij {command}. Het is gelogd; probeer het nog eens.",

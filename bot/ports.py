@@ -287,6 +287,10 @@ class Ledger(Protocol):
         id is claimed, False when it was handled before."""
         ...
 
+    async def forget_inbound(self, before: datetime) -> int:
+        """Forget inbound event ids claimed before ``before``; how many."""
+        ...
+
     async def find_anchor(self, ref: MessageRef) -> Anchor | None:
         """What a message stands for, if it is one of the bot's anchors."""
         ...

@@ -1,48 +1,56 @@
-"""The scheduler only knocks: APScheduler fires ticks, the database decides.
+"""The scheduler only knocks: ticks fire, the database decides.
 
 A minute tick asks for due reminders; a cron trigger per community (in its
-time zone) asks for the digest, and one knock at start-up catches up on a
-digest whose moment passed while the bot was down. No job carries state:
-what was sent is in the outbound ledger, so a restart, a missed tick or a
-second process loses and doubles nothing.
+time zone, APScheduler) asks for the digest, and one knock at start-up
+catches up on a digest whose moment passed while the bot was down; a slow
+tick prunes what need not be kept. No job carries state: what was sent is
+in the outbound ledger, so a restart, a missed tick or a second process
+loses and doubles nothing.
+
+The minute tick counts monotonic time, not the wall clock: when the clock
+is set back an hour, the knocks go on every minute (an interval trigger on
+the wall clock would wait out that hour). Whether a reminder is due is then
+read from the wall clock, as it should be.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import Bot
 from bot.domain import CommunityInfo
 from bot.services.digest import DIGEST_GRACE
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-# A reminder tick that ran late is simply replaced by the next one: the
-# database knows what is due, so there is nothing to catch up on.
-REMINDER_TICK_GRACE_SECONDS = 30
+REMINDER_TICK_SECONDS = 60.0
+PRUNE_TICK_SECONDS = 6 * 3600.0
 
 Job = Callable[[], Awaitable[int]]
+log = logging.getLogger(__name__)
 
 
 class JobScheduler:
     """APScheduler wired to the bot's jobs, stopped without cutting a job short."""
 
-    def __init__(self, bot: Bot, communities: Sequence[CommunityInfo]) -> None:
+    def __init__(self, bot: Bot, communities: Sequence[CommunityInfo], *,
+                 reminder_seconds: float = REMINDER_TICK_SECONDS) -> None:
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._running: set[asyncio.Task[object]] = set()
         self._stopping = False
+        # Once right away, then every minute: reminders that fell due while we
+        # were down go out late, once.
+        self._ticks: dict[str, tuple[float, Job]] = {
+            "reminders": (reminder_seconds, bot.send_due_reminders),
+            "prune": (PRUNE_TICK_SECONDS, bot.prune),
+        }
+        self._tickers: list[asyncio.Task[None]] = []
         now = datetime.now(UTC)
-        self._scheduler.add_job(
-            self._run, IntervalTrigger(minutes=1), args=[bot.send_due_reminders], id="reminders",
-            # Once right away: reminders that fell due while we were down go out late, once.
-            next_run_time=now,
-            coalesce=True, max_instances=1, misfire_grace_time=REMINDER_TICK_GRACE_SECONDS,
-        )
         for community in communities:
             if community.digest_weekday is None or community.digest_time is None:
                 continue
@@ -59,15 +67,26 @@ class JobScheduler:
 
     def job_ids(self) -> list[str]:
         """The scheduled jobs, for logs and tests."""
-        return [job.id for job in self._scheduler.get_jobs()]
+        return [*self._ticks, *(job.id for job in self._scheduler.get_jobs())]
 
     def start(self) -> None:
         """Start knocking (inside the running event loop)."""
         self._scheduler.start()
+        self._tickers = [asyncio.ensure_future(self._every(seconds, job)) for seconds, job in self._ticks.values()]
+
+    async def _every(self, seconds: float, job: Job) -> None:
+        """Knock now, then every ``seconds`` of monotonic time (asyncio's clock)."""
+        while not self._stopping:
+            await self._run(job)
+            if not self._stopping:
+                await asyncio.sleep(seconds)
 
     async def stop(self) -> None:
         """No new knocks; wait for a job in hand to finish its transaction."""
         self._stopping = True
+        for ticker in self._tickers:
+            if ticker not in self._running:
+                ticker.cancel()
         self._scheduler.pause()
         await asyncio.sleep(0)  # a job handed to the loop just now starts (and sees _stopping)
         await asyncio.gather(*self._running, return_exceptions=True)
@@ -82,5 +101,7 @@ class JobScheduler:
         self._running.add(task)
         try:
             await job()
+        except Exception:
+            log.exception("a scheduled job failed; the next knock tries again")
         finally:
             self._running.discard(task)

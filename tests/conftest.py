@@ -130,7 +130,7 @@ async def console_on(
     db_path: Path, user: str = "rene", clock: Clock | None = None, settings: Settings | None = None
 ) -> AsyncIterator[Transcript]:
     """A bot with a console on the SQLite file at ``db_path``, stopped on exit."""
-    async with running_core(settings or console_settings(db_path), clock or FakeClock()) as core:
+    async with running_core(settings or console_settings(db_path), clock or FakeClock(), limit_commands=False) as core:
         out = io.StringIO()
         console = ConsoleAdapter(core.handle_and_deliver, out, user, db_path.parent / "files")
         core.attach(console)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import delete
 from sqlmodel import col, select
 
 from bot.domain import Anchor
 from bot.incoming import MessageRef
 from storage.engine import Database
-from storage.models import Event, MessageAnchor, Post
+from storage.models import Event, MessageAnchor, Post, ProcessedInbound
 from storage.sql import Sql, stamp
 
 
@@ -30,6 +31,12 @@ class SqlLedger:
                 {"platform": platform, "event": event_id, "at": stamp(session, at)},
             )
             return bool(claimed)
+
+    async def forget_inbound(self, before: datetime) -> int:
+        """Forget inbound event ids claimed before ``before``; how many."""
+        async with self.db.write() as session:
+            result = await session.execute(delete(ProcessedInbound).where(col(ProcessedInbound.received_at) < before))
+            return int(getattr(result, "rowcount", 0) or 0)
 
     async def find_anchor(self, ref: MessageRef) -> Anchor | None:
         """What a message stands for, if it is one of the bot's anchors."""

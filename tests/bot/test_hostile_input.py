@@ -201,7 +201,7 @@ async def one_reply(core: Core, messenger: RecordingMessenger, line: str, user: 
 
 @asynccontextmanager
 async def fuzz_core(url: str) -> AsyncIterator[tuple[Core, RecordingMessenger]]:
-    settings_ = Settings.model_validate({"bot": {"database": url},
+    settings_ = Settings.model_validate({"bot": {"database": url, "commands_per_minute": 0},
                                          "communities": [{"name": "K", "managers": ["rene"], "rooms": ["console"]}]})
     async with running_core(settings_, FakeClock()) as core:
         messenger = RecordingMessenger("console")

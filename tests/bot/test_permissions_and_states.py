@@ -101,7 +101,7 @@ class Community:
 @asynccontextmanager
 async def two_communities(tmp_path: Path) -> AsyncIterator[Community]:
     settings = Settings.model_validate({
-        "bot": {"database": sqlite_url_for_path(tmp_path / "table.db")},
+        "bot": {"database": sqlite_url_for_path(tmp_path / "table.db"), "commands_per_minute": 0},
         "communities": [{"name": "Kenniscafé", "managers": ["rene"], "rooms": ["console"]},
                         {"name": "Elders", "managers": ["ella"], "rooms": ["other"]}],
     })

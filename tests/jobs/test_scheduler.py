@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from jobs.scheduler import JobScheduler
@@ -13,7 +14,8 @@ async def test_jobs_for_reminders_each_digest_and_a_catch_up(tmp_path: Path) -> 
     async with console_on(tmp_path / "s.db") as console:
         scheduler = JobScheduler(console.bot, console.bot.communities)
         community_id = console.bot.communities[0].id
-        assert sorted(scheduler.job_ids()) == sorted(["reminders", f"digest-{community_id}", "digest-catch-up"])
+        assert sorted(scheduler.job_ids()) == sorted(["reminders", "prune", f"digest-{community_id}",
+                                                      "digest-catch-up"])
 
 
 async def test_no_digest_job_when_the_digest_is_off(tmp_path: Path) -> None:
@@ -38,3 +40,39 @@ async def test_stop_waits_for_the_job_in_hand(tmp_path: Path) -> None:
         await asyncio.sleep(0.05)  # the start-up knock is under way
         await scheduler.stop()
         assert finished == ["reminders"]
+
+
+async def test_setting_the_clock_back_an_hour_does_not_stop_the_knocks(tmp_path: Path) -> None:
+    import time_machine
+
+    async with console_on(tmp_path / "jump.db") as console:
+        knocks: list[float] = []
+
+        async def reminders() -> int:
+            knocks.append(asyncio.get_running_loop().time())
+            return 0
+
+        console.bot.send_due_reminders = reminders  # type: ignore[method-assign]
+        scheduler = JobScheduler(console.bot, console.bot.communities, reminder_seconds=0.1)
+        with time_machine.travel(datetime.now(UTC), tick=True) as traveller:
+            scheduler.start()
+            await asyncio.sleep(0.35)
+            before = len(knocks)
+            traveller.shift(timedelta(hours=-1))  # the wall clock is set back an hour
+            await asyncio.sleep(0.35)
+            await scheduler.stop()
+    assert before >= 3 and len(knocks) - before >= 3  # still knocking, every tick
+
+
+async def test_old_inbound_event_ids_are_forgotten(tmp_path: Path) -> None:
+    from bot.incoming import Actor, MessageReceived, MessageRef, RoomRef
+    from tests.conftest import FakeClock
+
+    clock = FakeClock()
+    async with console_on(tmp_path / "prune.db", clock=clock) as console:
+        room = RoomRef("console", "console")
+        message = MessageReceived(Actor("console", "anna", "anna"), MessageRef(room, "x1"), "!kc help", event_id="ev1")
+        await console.bot.handle(message)
+        assert await console.bot.prune() == 0  # still within the redelivery window
+        clock.advance(timedelta(days=3))
+        assert await console.bot.prune() == 1

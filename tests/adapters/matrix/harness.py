@@ -39,7 +39,7 @@ async def matrix_bot(synapse: Any, db_path: Path, bot: Account, managers: list[s
                      allowed_inviters: list[str] | None = None) -> AsyncIterator[tuple[Core, MatrixAdapter]]:
     """The bot, logged in with its password, syncing and delivering in the background."""
     settings = Settings.model_validate({
-        "bot": {"database": sqlite_url_for_path(db_path)},
+        "bot": {"database": sqlite_url_for_path(db_path), "commands_per_minute": 0},
         "communities": [{"name": "Kenniscafé", "managers": managers, "rooms": ["*"]}],
         "matrix": {"enabled": True, "homeserver": homeserver or synapse.base_url, "user_id": bot.user_id,
                    "password": PASSWORD,
