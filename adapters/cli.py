@@ -8,6 +8,9 @@ import logging
 import sys
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
+from adapters.log_redaction import LogRedaction
 from bot.config import ConfigError, Settings, check_config_file, load_settings
 from storage.engine import Database, sqlite_url_for_path
 
@@ -28,12 +31,19 @@ def _with_database(settings: Settings, db_path: str | None) -> Settings:
     return settings.model_copy(update={"bot": bot})
 
 
+def _hide_secrets(settings: Settings, redaction: LogRedaction) -> None:
+    """Keep the configuration's secrets out of every log line."""
+    redaction.add([settings.matrix.password, settings.matrix.access_token, settings.slack.bot_token,
+                   settings.slack.app_token, settings.slack.signing_secret, make_url(settings.bot.database).password])
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from adapters.runtime import run_console, run_platforms
 
     settings = _settings(args.config)
+    _hide_secrets(settings, args.redaction)
     on_chat = settings.matrix.enabled or settings.slack.enabled
-    asyncio.run(run_platforms(settings) if on_chat else run_console(settings))
+    asyncio.run(run_platforms(settings, secrets=args.redaction) if on_chat else run_console(settings))
     return 0
 
 
@@ -129,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``kenniscafe`` command."""
     args = build_parser().parse_args(argv)
+    args.redaction = LogRedaction()
+    args.redaction.install()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args))

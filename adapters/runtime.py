@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 from adapters.console.adapter import ConsoleAdapter
+from adapters.log_redaction import LogRedaction
 from bot.app import Bot, Repositories, RoomMap
 from bot.config import Settings, parse_duration, platform_of
 from bot.delivery import Deliverer
@@ -163,7 +164,7 @@ async def run_console(settings: Settings, *, user: str | None = None,
                       stream_in: TextIO = sys.stdin, stream_out: TextIO = sys.stdout) -> None:
     """The bot on the console until ``/quit``, end of input, or a signal."""
     async with running_core(settings, SystemClock(), limit_commands=False) as core:
-        files = Path(settings.bot.data_dir) / "files"
+        files = private_folder(Path(settings.bot.data_dir)) / "files"
         console = ConsoleAdapter(core.handle_and_deliver, stream_out, user or console_user(settings), files)
         core.attach(console)
         scheduler = JobScheduler(core.bot, core.bot.communities)
@@ -187,8 +188,9 @@ class ChatAdapter(Messenger, Protocol):
     async def close(self) -> None: ...
 
 
-async def run_platforms(settings: Settings) -> None:
-    """The bot on the enabled chat platforms until SIGINT/SIGTERM."""
+async def run_platforms(settings: Settings, *, secrets: LogRedaction | None = None) -> None:
+    """The bot on the enabled chat platforms until SIGINT/SIGTERM; tokens it
+    learns (a Matrix login's) are added to ``secrets``."""
     from adapters.matrix.adapter import MatrixAdapter
     from adapters.slack.adapter import SlackAdapter
 
@@ -197,7 +199,8 @@ async def run_platforms(settings: Settings) -> None:
         adapters: list[ChatAdapter] = []
         try:
             if settings.matrix.enabled:
-                adapters.append(MatrixAdapter(settings.matrix, core.bot.handle, SqlAdapterState(core.db, clock)))
+                adapters.append(MatrixAdapter(settings.matrix, core.bot.handle, SqlAdapterState(core.db, clock),
+                                              secrets=secrets.add if secrets else None))
             if settings.slack.enabled:
                 adapters.append(SlackAdapter(settings.slack, core.bot.handle, community_settings(core.bot), clock))
             for adapter in adapters:
@@ -219,6 +222,13 @@ async def run_platforms(settings: Settings) -> None:
         finally:
             for adapter in adapters:
                 await _bounded(adapter.close(), 1.0, "closing an adapter")
+
+
+def private_folder(path: Path) -> Path:
+    """``path``, created for its owner alone (0700) if it does not exist."""
+    if not path.exists():
+        path.mkdir(parents=True, mode=0o700)
+    return path
 
 
 def community_settings(bot: Bot) -> Callable[[RoomRef], tuple[str, str] | None]:

@@ -29,6 +29,7 @@ its own ``write()`` block as usual.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -355,9 +356,17 @@ def _is_locked(error: OperationalError) -> bool:
 
 
 def _ensure_parent_folder(url: str) -> None:
+    """Create a new database file readable by its owner alone (0600), in a
+    folder only they may enter (0700) if the folder is new: the file holds
+    the Matrix login. SQLite gives its -wal and -shm files the same mode."""
     path = url.split(":///", 1)[-1]
-    if path and path != ":memory:" and not path.startswith("file:"):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    folder = Path(path).parent
+    if not folder.exists():
+        folder.mkdir(parents=True, mode=0o700)
+    if not Path(path).exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def _install_sqlite_recipe(engine: Engine) -> None:

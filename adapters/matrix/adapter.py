@@ -110,9 +110,10 @@ class MatrixAdapter:
     platform = PLATFORM
 
     def __init__(self, settings: MatrixSettings, handle: Callable[[Incoming], Awaitable[object]],
-                 state: SqlAdapterState) -> None:
+                 state: SqlAdapterState, *, secrets: Callable[[list[str]], None] | None = None) -> None:
         assert settings.homeserver and settings.user_id
         self.settings = settings
+        self._secrets = secrets or (lambda values: None)
         self.user_id = settings.user_id
         self._handle = handle
         self._state = state
@@ -420,10 +421,12 @@ class MatrixAdapter:
                                       self.settings.access_token)
         elif stored is not None:
             saved = json.loads(stored)
+            self._secrets([saved["access_token"]])
             self.client.restore_login(self.user_id, saved["device_id"], saved["access_token"])
         else:
             response = _expect(await self.client.login(self.settings.password or "", device_name="Kenniscafé bot"),
                                LoginResponse, "logging in")
+            self._secrets([response.access_token])
             # Kept so a restart reuses this device instead of creating another.
             await self._state.set(_LOGIN_KEY, json.dumps(
                 {"device_id": response.device_id, "access_token": response.access_token}))

@@ -106,3 +106,14 @@ def test_migrate_creates_the_schema(tmp_path: Path) -> None:
     result = kenniscafe("migrate", "--db", str(tmp_path / "m.db"))
     assert result.returncode == 0, result.stderr
     assert "up to date" in result.stdout
+
+
+def test_the_database_and_data_folder_are_private(tmp_path: Path) -> None:
+    result = kenniscafe("console", "--db", str(tmp_path / "new" / "kc.db"), stdin="!kc help\n", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "new").stat().st_mode & 0o777 == 0o700
+    for name in ("kc.db", "kc.db-wal", "kc.db-shm"):
+        path = tmp_path / "new" / name
+        if path.exists():
+            assert path.stat().st_mode & 0o777 == 0o600, name
+    assert (tmp_path / "data").stat().st_mode & 0o777 == 0o700

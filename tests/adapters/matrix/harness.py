@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +36,8 @@ def register(synapse: Any, prefix: str) -> Account:
 @asynccontextmanager
 async def matrix_bot(synapse: Any, db_path: Path, bot: Account, managers: list[str],
                      clock: Clock | None = None, *, homeserver: str | None = None,
-                     allowed_inviters: list[str] | None = None) -> AsyncIterator[tuple[Core, MatrixAdapter]]:
+                     allowed_inviters: list[str] | None = None,
+                     secrets: Callable[[list[str]], None] | None = None) -> AsyncIterator[tuple[Core, MatrixAdapter]]:
     """The bot, logged in with its password, syncing and delivering in the background."""
     settings = Settings.model_validate({
         "bot": {"database": sqlite_url_for_path(db_path), "commands_per_minute": 0},
@@ -47,7 +48,7 @@ async def matrix_bot(synapse: Any, db_path: Path, bot: Account, managers: list[s
     })
     clock = clock or SystemClock()
     async with running_core(settings, clock) as core:
-        adapter = MatrixAdapter(settings.matrix, core.bot.handle, SqlAdapterState(core.db, clock))
+        adapter = MatrixAdapter(settings.matrix, core.bot.handle, SqlAdapterState(core.db, clock), secrets=secrets)
         await adapter.start()
         core.attach(adapter)
         task = asyncio.create_task(adapter.run())

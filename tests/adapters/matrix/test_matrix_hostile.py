@@ -46,3 +46,41 @@ async def test_an_edited_post_leaves_one_post_with_the_new_title(synapse: Any, t
         await anna.settle(1.0)
     assert "#1 Nieuwe titel" in body(listing) and "#2" not in body(listing)
     assert len([s for _, s in anna.seen if from_bot(bot_id, "Saved #")(s)]) == 1
+
+
+async def test_a_debug_log_of_a_real_login_holds_no_token(synapse: Any, tmp_path: Path) -> None:
+    import io
+    import json
+    import logging
+    import sqlite3
+
+    from adapters.log_redaction import LogRedaction
+    from tests.adapters.matrix.harness import PASSWORD
+
+    bot_account, anna_account = register(synapse, "kcbot"), register(synapse, "anna")
+    log = io.StringIO()
+    handler = logging.StreamHandler(log)
+    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    root, level = logging.getLogger(), logging.getLogger().level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    redaction = LogRedaction()
+    redaction.add([PASSWORD])
+    redaction.install()  # as `kenniscafe run` does before anything logs
+    try:
+        async with matrix_bot(synapse, tmp_path / "debug.db", bot_account, [], secrets=redaction.add), \
+                member(synapse, anna_account) as anna:
+            room = await room_with_bot(anna, bot_account.user_id)
+            await anna.send(room, "!kc help")
+            await anna.wait_for(from_bot(bot_account.user_id, "Commands (type"))
+            with sqlite3.connect(tmp_path / "debug.db") as conn:
+                login = json.loads(conn.execute("SELECT value FROM adapterstate WHERE key = 'matrix:login'").fetchone()[0])
+            logging.getLogger("kenniscafe.test").debug("a careless line: %s", login)
+    finally:
+        redaction.uninstall()
+        root.removeHandler(handler)
+        root.setLevel(level)
+    text = log.getvalue()
+    assert "DEBUG" in text and len(text.splitlines()) > 20  # it really logged at DEBUG
+    assert login["access_token"] not in text and PASSWORD not in text
+    assert "a careless line: {'device_id'" in text and "[redacted]" in text
