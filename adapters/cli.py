@@ -11,8 +11,9 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from adapters.log_redaction import LogRedaction
+from adapters.startup import StartupError
 from bot.config import ConfigError, Settings, check_config_file, load_settings
-from storage.engine import Database, sqlite_url_for_path
+from storage.engine import Database, DatabaseUnusable, sqlite_url_for_path
 
 DEFAULT_CONFIG = Path("bot.toml")
 
@@ -148,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
         for problem in error.problems:
             print(problem, file=sys.stderr)
         return 2
+    except (StartupError, DatabaseUnusable) as error:
+        print(f"kenniscafe: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

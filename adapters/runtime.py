@@ -25,6 +25,7 @@ from typing import Any, Protocol, TextIO
 
 from adapters.console.adapter import ConsoleAdapter
 from adapters.log_redaction import LogRedaction
+from adapters.startup import StartupError
 from bot.app import Bot, Repositories, RoomMap
 from bot.config import Settings, parse_duration, platform_of
 from bot.delivery import Deliverer
@@ -33,7 +34,7 @@ from bot.incoming import Actor, Incoming, RoomRef
 from bot.ports import Clock, Messenger, SystemClock
 from bot.ratelimit import CommandRateLimit
 from jobs.scheduler import JobScheduler
-from storage.engine import Database
+from storage.engine import Database, DatabaseUnusable
 from storage.repositories.adapter_state import SqlAdapterState
 from storage.repositories.archive import SqlArchive
 from storage.repositories.directory import SqlDirectory
@@ -128,9 +129,15 @@ class Core:
 @asynccontextmanager
 async def running_core(settings: Settings, clock: Clock, *, limit_commands: bool = True) -> AsyncIterator[Core]:
     """The core with a started deliverer; stopped and closed on exit."""
-    db = Database(settings.bot.database)
     try:
-        bot = await build_bot(settings, db, clock, limit_commands=limit_commands)
+        db = Database(settings.bot.database)
+    except DatabaseUnusable as error:
+        raise StartupError(str(error)) from error
+    try:
+        try:
+            bot = await build_bot(settings, db, clock, limit_commands=limit_commands)
+        except DatabaseUnusable as error:
+            raise StartupError(str(error)) from error
         deliverer = Deliverer(bot.repos.outbox, clock)
         bot.on_stored = deliverer.accept
         await deliverer.start()

@@ -46,7 +46,7 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, Result, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
@@ -68,6 +68,11 @@ POOL_SIZE, POOL_OVERFLOW = 5, 10
 def sqlite_url_for_path(path: str | Path) -> str:
     """The SQLAlchemy URL of a SQLite file at ``path``."""
     return f"sqlite+aiosqlite:///{Path(path)}"
+
+
+class DatabaseUnusable(Exception):
+    """The database cannot be opened or created (not a database, no
+    permission, no server); the message says which and why."""
 
 
 class DbSession(Protocol):
@@ -326,10 +331,14 @@ class Database:
             return result
 
     async def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision."""
+        """Bring the schema to the newest Alembic revision; the first use of a
+        database, so one that cannot be used is reported here, plainly."""
         from storage.migrate import upgrade_to_head
 
-        await self.run_sync(upgrade_to_head)
+        try:
+            await self.run_sync(upgrade_to_head)
+        except (DBAPIError, OSError) as error:
+            raise DatabaseUnusable(_unusable(self.url, error)) from error
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
@@ -363,10 +372,24 @@ def _ensure_parent_folder(url: str) -> None:
     if not path or path == ":memory:" or path.startswith("file:"):
         return
     folder = Path(path).parent
-    if not folder.exists():
-        folder.mkdir(parents=True, mode=0o700)
-    if not Path(path).exists():
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    try:
+        if not folder.exists():
+            folder.mkdir(parents=True, mode=0o700)
+        if not Path(path).exists():
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    except OSError as error:
+        raise DatabaseUnusable(f"cannot create the database {path}: {error.strerror or error}") from error
+
+
+def _unusable(url: str, error: BaseException) -> str:
+    """One line on why a database cannot be used."""
+    reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+    if url.startswith("sqlite"):
+        path = url.split(":///", 1)[-1]
+        if "not a database" in reason:
+            return f"{path} is not a SQLite database ({reason}); give the path of a database, or of a new file"
+        return f"cannot use the database {path}: {reason}"
+    return f"cannot use the database {make_url(url).render_as_string(hide_password=True)}: {reason}"
 
 
 def _install_sqlite_recipe(engine: Engine) -> None:

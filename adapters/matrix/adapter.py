@@ -59,6 +59,7 @@ from adapters.matrix.translate import (
     strip_reply_fallback,
     text_message,
 )
+from adapters.startup import StartupError
 from bot.config import MatrixSettings
 from bot.incoming import (
     Actor,
@@ -135,15 +136,23 @@ class MatrixAdapter:
     # -- lifecycle ---------------------------------------------------------
 
     async def start(self) -> None:
-        """Log in (reusing the stored device), and take the sync position."""
-        await self._login()
-        self._token = await self._state.get(_TOKEN_KEY)
-        if self._token is None:
-            # First start: skip history; only invites waiting now are looked at.
-            first = _expect(await self.client.sync(timeout=0, sync_filter=FIRST_SYNC_FILTER, full_state=True),
-                            SyncResponse, "the first sync")
-            await self._on_invites(first)
-            await self._save_position(first.next_batch)
+        """Log in (reusing the stored device), and take the sync position.
+        A homeserver that cannot be reached, or refuses the login, stops the
+        start with one line saying so."""
+        try:
+            await self._login()
+            self._token = await self._state.get(_TOKEN_KEY)
+            if self._token is None:
+                # First start: skip history; only invites waiting now are looked at.
+                first = _expect(await self.client.sync(timeout=0, sync_filter=FIRST_SYNC_FILTER, full_state=True),
+                                SyncResponse, "the first sync")
+                await self._on_invites(first)
+                await self._save_position(first.next_batch)
+        except (ClientError, TimeoutError) as error:
+            raise StartupError(f"the Matrix homeserver {self.settings.homeserver} is unreachable: "
+                               f"{error or type(error).__name__}") from error
+        except MatrixRequestFailed as error:
+            raise StartupError(f"{error} (homeserver {self.settings.homeserver}, user {self.user_id})") from error
 
     async def run(self) -> None:
         """Sync and handle until :meth:`stop`; errors back off with jitter.

@@ -52,6 +52,7 @@ from adapters.slack.translate import (
     room,
     slash_command,
 )
+from adapters.startup import StartupError
 from bot.config import SlackSettings
 from bot.incoming import (
     Incoming,
@@ -127,7 +128,14 @@ class SlackAdapter:
     # -- lifecycle ---------------------------------------------------------
 
     async def start(self) -> None:
-        """Connect Socket Mode, or start the HTTP endpoint."""
+        """Check the bot token, then connect Socket Mode or start the HTTP
+        endpoint; a token Slack refuses stops the start with one line."""
+        try:
+            await self.client.auth_test()
+        except SlackApiError as error:
+            raise StartupError(f"Slack refused the bot token ({_error_code(error) or error})") from error
+        except (ClientError, TimeoutError) as error:
+            raise StartupError(f"Slack's API at {self.settings.api_url} is unreachable: {error!r}") from error
         if self.settings.mode == "http":
             server = AsyncSlackAppServer(port=self.settings.http_port, path=HTTP_PATH, app=self.app,
                                          host=self._http_host)
@@ -136,7 +144,10 @@ class SlackAdapter:
             await web.TCPSite(self._runner, self._http_host, self.settings.http_port).start()
         else:
             self._socket = AsyncSocketModeHandler(self.app, self.settings.app_token, web_client=self.client)
-            await self._socket.connect_async()
+            try:
+                await self._socket.connect_async()
+            except SlackApiError as error:
+                raise StartupError(f"Slack refused the app token ({_error_code(error) or error})") from error
 
     async def run(self) -> None:
         """Serve until :meth:`stop` (bolt's own tasks do the work)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -117,3 +119,57 @@ def test_the_database_and_data_folder_are_private(tmp_path: Path) -> None:
         if path.exists():
             assert path.stat().st_mode & 0o777 == 0o600, name
     assert (tmp_path / "data").stat().st_mode & 0o777 == 0o700
+
+
+def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = [line for line in result.stderr.splitlines() if line.startswith("kenniscafe: ")]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_a_file_that_is_no_database_is_refused_in_one_line(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("boodschappen: koffie, melk\n" * 100)
+    line = _one_line_error(kenniscafe("console", "--db", str(notes), stdin="!kc help\n", cwd=tmp_path))
+    assert f"{notes} is not a SQLite database" in line
+
+
+def test_a_database_that_cannot_be_created_is_refused_in_one_line(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    try:
+        result = kenniscafe("console", "--db", str(locked / "sub" / "kc.db"), stdin="!kc help\n", cwd=tmp_path)
+        if os.geteuid() == 0:  # root may write anywhere: use a path below a file instead
+            result = kenniscafe("console", "--db", "/dev/null/kc.db", stdin="!kc help\n", cwd=tmp_path)
+        assert "cannot create the database" in _one_line_error(result)
+    finally:
+        locked.chmod(0o700)
+
+
+def test_an_unreachable_homeserver_is_named_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "bot.toml").write_text(
+        '[[communities]]\nname = "K"\nmanagers = []\n'
+        '[matrix]\nenabled = true\nhomeserver = "http://127.0.0.1:9"\nuser_id = "@bot:localhost"\n'
+        'password = "secret-password"\n')
+    line = _one_line_error(kenniscafe("run", cwd=tmp_path))
+    assert "the Matrix homeserver http://127.0.0.1:9 is unreachable" in line
+    assert "secret-password" not in line
+
+
+async def test_a_slack_token_refused_is_said_in_one_line(tmp_path: Path) -> None:
+    from tests.adapters.slack.fake_slack import FakeSlack
+
+    async with FakeSlack() as fake:
+        fake.error_next("auth.test", "invalid_auth")
+        (tmp_path / "bot.toml").write_text(
+            '[[communities]]\nname = "K"\nmanagers = []\n'
+            f'[slack]\nenabled = true\nbot_token = "xoxb-wrong"\napp_token = "xapp-x"\napi_url = "{fake.api_url}"\n')
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "adapters.cli", "run", cwd=tmp_path, env={"PATH": "/usr/bin:/bin",
+                                                                           "PYTHONPATH": str(ROOT)},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+    result = subprocess.CompletedProcess([], process.returncode or 0, out.decode(), err.decode())
+    assert "Slack refused the bot token (invalid_auth)" in _one_line_error(result)
