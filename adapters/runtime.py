@@ -18,12 +18,15 @@ import signal
 import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager, nullcontext, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
-from adapters.console.adapter import ConsoleAdapter
+from prompt_toolkit.patch_stdout import patch_stdout
+
+from adapters.console.adapter import CONSOLE_COMMANDS, ConsoleAdapter
+from adapters.console.terminal import typed_lines
 from adapters.log_redaction import LogRedaction
 from adapters.startup import StartupError
 from bot.app import Bot, Repositories, RoomMap
@@ -169,21 +172,30 @@ async def stdin_lines(stream: TextIO) -> AsyncIterator[str]:
 
 async def run_console(settings: Settings, *, user: str | None = None,
                       stream_in: TextIO = sys.stdin, stream_out: TextIO = sys.stdout) -> None:
-    """The bot on the console until ``/quit``, end of input, or a signal."""
+    """The bot on the console until ``/quit``, end of input, or a signal: a
+    prompt with editing and history when a person types at a terminal, plain
+    lines read to the end of input otherwise (scripts, pipes)."""
     async with running_core(settings, SystemClock(), limit_commands=False) as core:
-        files = private_folder(Path(settings.bot.data_dir)) / "files"
-        console = ConsoleAdapter(core.handle_and_deliver, stream_out, user or console_user(settings), files)
-        core.attach(console)
-        scheduler = JobScheduler(core.bot, core.bot.communities)
-        scheduler.start()
-        if stream_in.isatty():
-            stream_out.write(f"Kenniscafé bot on the console, as {console.user}. "
-                             f"Try `{settings.bot.prefix} help`; /help for console commands.\n")
-        work = asyncio.ensure_future(console.run(stdin_lines(stream_in)))
-        try:
-            await until_stopped(work, lambda: None)
-        finally:
-            await _bounded(scheduler.stop(), STOP_SCHEDULER_SECONDS, "the scheduler's job")
+        data = private_folder(Path(settings.bot.data_dir))
+        interactive = stream_in.isatty() and stream_out.isatty()
+        with patch_stdout() if interactive else nullcontext():
+            out = sys.stdout if interactive else stream_out  # above the prompt, when there is one
+            console = ConsoleAdapter(core.handle_and_deliver, out, user or console_user(settings), data / "files")
+            core.attach(console)
+            scheduler = JobScheduler(core.bot, core.bot.communities)
+            scheduler.start()
+            if interactive:
+                out.write(f"Kenniscafé bot on the console, as {console.user}. "
+                          f"Try `{settings.bot.prefix} help` (Tab completes); /help for console commands.\n")
+                words = [f"{settings.bot.prefix} {word}" for word in core.bot.registry.words()] + CONSOLE_COMMANDS
+                lines = typed_lines(lambda: f"{console.user}> ", data / "console_history", words, console.note)
+            else:
+                lines = stdin_lines(stream_in)
+            work = asyncio.ensure_future(console.run(lines))
+            try:
+                await until_stopped(work, lambda: None)
+            finally:
+                await _bounded(scheduler.stop(), STOP_SCHEDULER_SECONDS, "the scheduler's job")
 
 
 class ChatAdapter(Messenger, Protocol):

@@ -115,7 +115,7 @@ class ConsoleAdapter:
             return False
         if verb == "/as" and rest:
             self.user = rest.split()[0]
-            self._note(f"you are now {self.user}")
+            self.note(f"you are now {self.user}")
         elif verb in ("/react", "/unreact") and len(rest.split()) == 2:
             await self._react(verb == "/react", *rest.split())
         elif verb == "/reply" and len(rest.split(None, 1)) == 2:
@@ -129,7 +129,7 @@ class ConsoleAdapter:
         elif verb == "/help":
             self._out.write(CONSOLE_HELP + "\n")
         else:
-            self._note(f'"{line}" is not a console command; /help lists them')
+            self.note(f'"{line}" is not a console command; /help lists them')
         return True
 
     async def _react(self, adding: bool, target: str, emoji: str) -> None:
@@ -137,7 +137,7 @@ class ConsoleAdapter:
         if quoted is None:
             return
         actor = self._actor()
-        self._note(f"{actor.user_id} {'reacted' if adding else 'removed'} {emoji} on {quoted.ref.message_id}")
+        self.note(f"{actor.user_id} {'reacted' if adding else 'removed'} {emoji} on {quoted.ref.message_id}")
         if adding:
             await self._handle(ReactionAdded(sender=actor, target=quoted.ref, emoji=emoji, target_message=quoted))
         else:
@@ -156,20 +156,20 @@ class ConsoleAdapter:
         quoted = self._own(target)
         if quoted is not None:
             self._messages[quoted.ref.message_id] = _Printed(self.user, text)
-            self._note(f"{self.user} edited {quoted.ref.message_id}: {text}")
+            self.note(f"{self.user} edited {quoted.ref.message_id}: {text}")
             await self._handle(MessageEdited(sender=self._actor(), original=quoted.ref, text=text))
 
     async def _delete(self, target: str) -> None:
         quoted = self._own(target)
         if quoted is not None:
-            self._note(f"{self.user} deleted {quoted.ref.message_id}")
+            self.note(f"{self.user} deleted {quoted.ref.message_id}")
             await self._handle(MessageRemoved(sender=self._actor(), target=quoted.ref))
 
     def _own(self, target: str) -> QuotedMessage | None:
         """A message of the current user's, as edits and deletions need."""
         quoted = self._quoted(target)
         if quoted is not None and quoted.author.user_id != self.user:
-            self._note(f"{quoted.ref.message_id} is not yours to change")
+            self.note(f"{quoted.ref.message_id} is not yours to change")
             return None
         return quoted
 
@@ -185,7 +185,8 @@ class ConsoleAdapter:
         self._out.flush()
         return MessageRef(ROOM, message_id)
 
-    def _note(self, text: str) -> None:
+    def note(self, text: str) -> None:
+        """A line from the console itself (not the bot), marked ``--``."""
         self._out.write(f"-- {inert(text)}\n")
         self._out.flush()
 
@@ -193,7 +194,7 @@ class ConsoleAdapter:
         message_id = target.strip("[]")
         printed = self._messages.get(message_id)
         if printed is None:
-            self._note(f"there is no message {target}; use a reference like m3")
+            self.note(f"there is no message {target}; use a reference like m3")
             return None
         by_bot = printed.author == BOT_NAME
         author = _BOT if by_bot else Actor(PLATFORM, printed.author, printed.author)
@@ -204,6 +205,8 @@ class ConsoleAdapter:
 
 
 _BOT = Actor(PLATFORM, BOT_NAME, BOT_NAME)
+# The console's own commands, for tab completion.
+CONSOLE_COMMANDS = ["/as", "/react", "/unreact", "/reply", "/edit", "/delete", "/help", "/quit"]
 
 
 def inert(text: str) -> str:

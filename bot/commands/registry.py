@@ -158,6 +158,10 @@ class Registry:
             return self._by_word[words[0]], 1
         return None, 0
 
+    def words(self) -> list[str]:
+        """Every verb and alias, as typed after the prefix."""
+        return sorted(self._by_word)
+
     def closest(self, verb: str) -> str | None:
         """The known verb closest to a mistyped one, if any is close."""
         found = difflib.get_close_matches(verb, list(self._by_word), n=1, cutoff=0.6)

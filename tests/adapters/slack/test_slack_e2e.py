@@ -240,3 +240,18 @@ async def test_slack_escaping_is_decoded_on_the_way_in(fake: FakeSlack, tmp_path
     body = json.dumps(shown.args["blocks"])
     assert "de slides (<https://x.org/?a=1&amp;b=2>)" in body and "met dank aan @anna" in body
     assert "&amp;amp;" not in body
+
+
+async def test_a_signed_slash_command_replayed_over_http_runs_once(fake: FakeSlack, tmp_path: Path) -> None:
+    port = free_port()
+    async with slack_bot(fake, tmp_path / "replay-http.db", mode="http", port=port):
+        url = f"http://127.0.0.1:{port}{HTTP_PATH}"
+        body = urllib.parse.urlencode(slash_command("post Eén keer | ook over HTTP", MEMBER, CHANNEL)).encode()
+        headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body, SECRET, int(time.time()))}
+        async with aiohttp.ClientSession() as http:
+            for _ in range(3):  # the same signed request, within Slack's five-minute window
+                async with http.post(url, data=body, headers=headers) as answer:
+                    assert answer.status == 200
+        await fake.wait_for_call("chat.postMessage", lambda c: "Saved #1" in posted_text(c))
+        await asyncio.sleep(0.5)
+    assert len([c for c in fake.calls_to("chat.postMessage") if "Saved #" in posted_text(c)]) == 1
