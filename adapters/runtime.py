@@ -12,6 +12,7 @@ few seconds whatever is queued. A second signal exits at once.
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import os
 import signal
@@ -159,6 +160,9 @@ async def stdin_lines(stream: TextIO) -> AsyncIterator[str]:
     while it waits for a line (an executor thread would hold up the exit)."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[str | None] = asyncio.Queue()
+    if isinstance(stream, io.TextIOWrapper):
+        # Bytes that are no UTF-8 become U+FFFD instead of ending the input.
+        stream.reconfigure(errors="replace")
 
     def pump() -> None:
         for line in stream:
