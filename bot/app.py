@@ -257,7 +257,7 @@ class Bot:
         command = edit.text[match.end():].strip() if match else None
         try:
             response = await self.archive.apply_edit(community, member, _source(edit.original), edit.text, command,
-                                                     self.clock.now(), self.prefix)
+                                                     self.clock.now())
         except Refusal as refusal:  # the edited post no longer reads as one
             post, _ = self.registry.lookup(["post"])
             response = Response(self._refusal(community.language, refusal, post.usage(self.prefix) if post else ""))

@@ -255,7 +255,7 @@ class ArchiveService:
         )
 
     async def apply_edit(self, community: CommunityInfo, editor: MemberInfo, source: SourceMessage, text: str,
-                         command: str | None, now: datetime, prefix: str) -> Response | None:
+                         command: str | None, now: datetime) -> Response | None:
         """An edited chat message: the post it became takes the new text when
         its author edited it (a `post` command stays a `post`), and so does a
         comment. Anything else was a command, which an edit does not run

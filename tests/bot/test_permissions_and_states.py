@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -81,7 +82,7 @@ class Community:
     async def table_in(self, state: str, signed_up: str | None) -> int:
         """A new table in ``state`` (with ``signed_up`` on it); its number."""
         starts = self.clock.now() + timedelta(days=1)
-        local = starts.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Amsterdam"))
+        local = starts.astimezone(ZoneInfo("Europe/Amsterdam"))
         answer = await self.say("rene", f"event new Koffie | {local:%Y-%m-%d %H:%M} | Utrecht | 10")
         number = int(answer.split()[0].lstrip("E"))
         await self.say("anna", f"join E{number}")
