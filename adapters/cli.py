@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -18,10 +19,13 @@ from storage.engine import Database, DatabaseUnusable, sqlite_url_for_path
 DEFAULT_CONFIG = Path("bot.toml")
 
 
-def _settings(config: Path | None) -> Settings:
-    """The settings from ``config``, else ``bot.toml`` if present, else defaults."""
+def _settings(config: Path | None, console_user: str | None = None) -> Settings:
+    """The settings from ``config``, else ``bot.toml`` if present, else defaults,
+    in which the person at the console (``console_user`` if given) manages."""
     if config is None and DEFAULT_CONFIG.exists():
         config = DEFAULT_CONFIG
+    if config is None and console_user:
+        return load_settings(None, {**os.environ, "KENNISCAFE_CONSOLE_USER": console_user})
     return load_settings(config)
 
 
@@ -51,7 +55,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_console(args: argparse.Namespace) -> int:
     from adapters.runtime import run_console
 
-    settings = _with_database(_settings(args.config), args.db)
+    settings = _with_database(_settings(args.config, args.as_user), args.db)
     asyncio.run(run_console(settings, user=args.as_user))
     return 0
 

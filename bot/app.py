@@ -40,7 +40,17 @@ from bot.incoming import (
 )
 from bot.messages import say, say_text
 from bot.outgoing import DirectNotice, Kind, Outgoing, Queued
-from bot.ports import Archive, Clock, Directory, Events, Ledger, Outbox, Schedule, Transactions
+from bot.ports import (
+    Archive,
+    Clock,
+    Directory,
+    Events,
+    Ledger,
+    Outbox,
+    People,
+    Schedule,
+    Transactions,
+)
 from bot.ratelimit import CommandRateLimit, Verdict
 from bot.refusal import Refusal
 from bot.richtext import Code, Document, document
@@ -48,6 +58,7 @@ from bot.services.archive import BOOKMARK, ArchiveService
 from bot.services.digest import DigestService
 from bot.services.events import JOIN_EMOJI, EventsService
 from bot.services.help import HelpService
+from bot.services.people import PeopleService, managers_named
 from bot.services.reminders import ReminderService, Send
 from bot.text import parse_event_number
 
@@ -113,6 +124,7 @@ class Repositories:
     ledger: Ledger
     outbox: Outbox
     transactions: Transactions
+    people: People
 
 
 class _Repeat(Exception):
@@ -151,8 +163,9 @@ class Bot:
         self.events = EventsService(repos.events)
         self.reminders = ReminderService(repos.schedule)
         self.digest = DigestService(repos.schedule, self.events)
+        self.people = PeopleService(repos.directory, repos.people)
         self.registry = Registry()
-        self.registry.collect(HelpService(self.registry), self.archive, self.events, self.digest)
+        self.registry.collect(HelpService(self.registry), self.archive, self.events, self.digest, self.people)
         self._prefix_re = re.compile(rf"\s*{re.escape(prefix)}(?=\s|$)", re.IGNORECASE)
 
     # -- scheduled work ----------------------------------------------------------
@@ -309,7 +322,9 @@ class Bot:
             return Response(document(say(language, "error.unknown_verb_no_suggestion", verb=verb, help=help_code)))
         if ctx.member.role < cmd.spec.role:
             role = say_text(language, f"role.{cmd.spec.role.label}")
-            return Response(document(say(language, "error.role", role=role, command=Code(f"{self.prefix} {cmd.name}"))))
+            managers = managers_named(await self.repos.directory.staff(ctx.community.id))
+            return Response(document(say(language, "error.role", role=role, command=Code(f"{self.prefix} {cmd.name}"),
+                                         managers=managers or say_text(language, "roles.nobody"))))
         # The text after the verb's words, its own spacing kept.
         split = text.split(None, used)
         rest = split[used] if len(split) > used else ""

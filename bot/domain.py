@@ -256,3 +256,50 @@ class DigestData:
     def empty(self) -> bool:
         """Nothing at all to tell."""
         return not (self.new_posts or self.discussions or self.upcoming or self.new_members)
+
+
+@dataclass(frozen=True)
+class TableAttended:
+    """A coffee table a member was on the going list of."""
+
+    number: int
+    title: str
+    starts_at: datetime
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a community knows about a member."""
+
+    member: MemberInfo
+    platforms: tuple[str, ...]
+    interests: tuple[str, ...]
+    expertise: tuple[str, ...]
+    digest_dm: bool
+    pairing: bool
+    post_count: int
+    recent_posts: tuple[PostSummary, ...]
+    table_count: int
+    recent_tables: tuple[TableAttended, ...]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why a member may know about a topic: each kind of evidence counted.
+    ``score`` weighs them (declared expertise most, one word in a post least)."""
+
+    member_id: int
+    name: str
+    expertise: bool = False
+    interest: bool = False
+    tagged_posts: int = 0
+    other_posts: int = 0
+    comments: int = 0
+    reactions: int = 0
+    tables: int = 0
+
+    @property
+    def score(self) -> float:
+        """The weight of the evidence, for ranking."""
+        return (10.0 * self.expertise + 4.0 * self.interest + 3.0 * self.tagged_posts + 1.0 * self.other_posts
+                + 0.5 * self.comments + 0.25 * self.reactions + 1.5 * self.tables)

@@ -16,11 +16,13 @@ from bot.domain import (
     EventChange,
     EventDetails,
     EventInfo,
+    Evidence,
     MemberInfo,
     NewEvent,
     NewPost,
     PostDetails,
     PostSummary,
+    Profile,
     Role,
     SavedPost,
     SignupResult,
@@ -144,6 +146,31 @@ class Directory(Protocol):
 
     async def identities(self, member_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
         """The (platform, user id) pairs of each member, oldest first."""
+        ...
+
+    async def set_role(self, community_id: int, member_id: int, role: Role) -> None:
+        """Give a member a role in the community."""
+        ...
+
+    async def staff(self, community_id: int) -> list[MemberInfo]:
+        """The community's managers and organizers, managers first, by name."""
+        ...
+
+
+class People(Protocol):
+    """Profiles and who knows what."""
+
+    async def set_topics(self, member_id: int, kind: str, topics: Sequence[str]) -> None:
+        """Replace a member's declared interests or expertise (``kind``)."""
+        ...
+
+    async def profile(self, community_id: int, member: MemberInfo, now: datetime) -> Profile:
+        """What the community knows about a member."""
+        ...
+
+    async def who(self, community_id: int, topic: str, words: Sequence[str], limit: int) -> list[Evidence]:
+        """The members with evidence of knowing ``topic`` (its ``words`` for
+        full-text matches), best first."""
         ...
 
 

@@ -36,7 +36,7 @@ class HelpService:
                 lines.append(Paragraph(say(ctx.language, "help.aliases", aliases=", ".join(cmd.spec.aliases))))
             if cmd.spec.role > Role.MEMBER:
                 role = say_text(ctx.language, f"role.{cmd.spec.role.label}")
-                lines.append(Paragraph(say(ctx.language, "help.role", role=role)))
+                lines.append(Paragraph(say(ctx.language, "help.for_role", role=role)))
             return Response(document(*lines))
         items = tuple(
             inlines(Code(f"{c.name} {' '.join(a.usage() for a in c.spec.args)}".strip()),

@@ -198,6 +198,29 @@ class SqlDirectory:
                 found[member_id].append((platform, external_id))
         return found
 
+    async def set_role(self, community_id: int, member_id: int, role: Role) -> None:
+        """Give a member a role in the community (seen at once by this process;
+        other processes see it within MEMBER_CACHE_SECONDS)."""
+        async with self.db.write() as session:
+            await session.execute(
+                sa.update(Membership).where(col(Membership.community_id) == community_id,
+                                            col(Membership.member_id) == member_id).values(role=role.label)
+            )
+        for key, (member, name, expires) in list(self._members.items()):
+            if key[0] == community_id and member.id == member_id:
+                self._members[key] = (MemberInfo(member.id, member.display_name, role), name, expires)
+
+    async def staff(self, community_id: int) -> list[MemberInfo]:
+        """The community's managers and organizers, managers first, by name."""
+        async with self.db.read() as session:
+            rows = (await session.execute(
+                select(Member.id, Member.display_name, Membership.role)
+                .join(Membership, col(Membership.member_id) == Member.id)
+                .where(Membership.community_id == community_id, col(Membership.role) != Role.MEMBER.label)
+            )).all()
+        staff = [MemberInfo(member_id, name, Role.parse(role)) for member_id, name, role in rows]
+        return sorted(staff, key=lambda m: (-m.role, m.display_name.casefold()))
+
     async def _known_member(self, session: DbSession, community_id: int, actor: Actor) -> MemberInfo | None:
         row = (
             await session.execute(

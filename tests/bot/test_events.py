@@ -124,7 +124,7 @@ async def test_events_lists_seats_left(transcript: Transcript) -> None:
 
 async def test_members_cannot_organize(transcript: Transcript) -> None:
     reply = await transcript.say(NEW_E1, as_user="anna")
-    assert "Only organizers can use `!kc event new`. Ask a manager if you need the role." in reply
+    assert "Only organizers can use `!kc event new`. Ask a manager (rene) if you need the role." in reply
 
 
 async def test_bad_dates_and_capacities_are_refused_with_an_example(transcript: Transcript) -> None:
