@@ -45,6 +45,7 @@ from storage.repositories.directory import SqlDirectory
 from storage.repositories.events import SqlEvents
 from storage.repositories.ledger import SqlLedger
 from storage.repositories.outbox import SqlOutbox
+from storage.repositories.pairing import SqlPairing
 from storage.repositories.people import SqlPeople
 from storage.repositories.schedule import SqlSchedule
 
@@ -82,12 +83,15 @@ async def build_bot(settings: Settings, db: Database, clock: Clock, *, limit_com
     infos: list[CommunityInfo] = []
     for community in settings.communities:
         info = await directory.ensure_community(community.name, community.timezone, community.language)
-        digest = community.digest_schedule
+        digest, pairing = community.digest_schedule, community.pairing_schedule
         info = replace(
             info,
             reminders=tuple(community.reminder_offsets),
             digest_weekday=digest.weekday if digest else None,
             digest_time=digest.at if digest else None,
+            pairing_weekday=pairing.weekday if pairing else None,
+            pairing_time=pairing.at if pairing else None,
+            pairing_weeks=community.pairing_weeks,
         )
         infos.append(info)
         listed = [room_ref(r) for r in community.rooms if r != "*"]
@@ -104,7 +108,7 @@ async def build_bot(settings: Settings, db: Database, clock: Clock, *, limit_com
     repos = Repositories(
         directory=directory, archive=SqlArchive(db, clock), events=events,
         schedule=SqlSchedule(db, events), ledger=SqlLedger(db), outbox=SqlOutbox(db), transactions=db,
-        people=SqlPeople(db),
+        people=SqlPeople(db), pairing=SqlPairing(db),
     )
     rate = CommandRateLimit(settings.bot.commands_per_minute if limit_commands else 0, settings.bot.command_burst)
     return Bot(repos, rooms, clock, prefix=settings.bot.prefix, communities=infos,

@@ -47,6 +47,7 @@ from bot.ports import (
     Events,
     Ledger,
     Outbox,
+    Pairing,
     People,
     Schedule,
     Transactions,
@@ -58,6 +59,7 @@ from bot.services.archive import BOOKMARK, ArchiveService
 from bot.services.digest import DigestService
 from bot.services.events import JOIN_EMOJI, EventsService
 from bot.services.help import HelpService
+from bot.services.pairing import PairingService
 from bot.services.people import PeopleService, managers_named
 from bot.services.reminders import ReminderService, Send
 from bot.text import parse_event_number
@@ -125,6 +127,7 @@ class Repositories:
     outbox: Outbox
     transactions: Transactions
     people: People
+    pairing: Pairing
 
 
 class _Repeat(Exception):
@@ -164,8 +167,10 @@ class Bot:
         self.reminders = ReminderService(repos.schedule)
         self.digest = DigestService(repos.schedule, self.events)
         self.people = PeopleService(repos.directory, repos.people)
+        self.pairing = PairingService(repos.pairing)
         self.registry = Registry()
-        self.registry.collect(HelpService(self.registry), self.archive, self.events, self.digest, self.people)
+        self.registry.collect(HelpService(self.registry), self.archive, self.events, self.digest, self.people,
+                              self.pairing)
         self._prefix_re = re.compile(rf"\s*{re.escape(prefix)}(?=\s|$)", re.IGNORECASE)
 
     # -- scheduled work ----------------------------------------------------------
@@ -178,6 +183,10 @@ class Bot:
     async def post_due_digests(self) -> int:
         """Store each digest whose moment has come, once per period."""
         return await self._each_community("digest", lambda c: self.digest.due(c, self.clock.now(), self.prefix))
+
+    async def hold_pairing_rounds(self) -> int:
+        """Hold each community's pairing round whose moment has come, once."""
+        return await self._each_community("pairing", lambda c: self.pairing.due(c, self.clock.now()))
 
     async def prune(self) -> int:
         """Forget inbound event ids past every platform's redelivery window

@@ -204,6 +204,9 @@ class Community(_Strict):
     digest_rooms: list[ExternalId] = []
     reminders: list[Duration] = ["24h", "1h"]
     digest: Annotated[str, AfterValidator(_check_digest)] = "mon 09:00"
+    # Coffee pairing rounds: a weekday and time (or "off"), every so many weeks.
+    pairing: Annotated[str, AfterValidator(_check_digest)] = "mon 10:00"
+    pairing_weeks: int = Field(2, ge=1, le=12)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -219,6 +222,11 @@ class Community(_Strict):
     def digest_schedule(self) -> DigestSchedule | None:
         """Weekday and local time of the digest, or None when ``digest = "off"``."""
         return _parse_digest(self.digest)
+
+    @property
+    def pairing_schedule(self) -> DigestSchedule | None:
+        """Weekday and local time of pairing rounds, or None when ``pairing = "off"``."""
+        return _parse_digest(self.pairing)
 
 
 class MatrixSettings(_Strict):

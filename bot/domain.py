@@ -36,6 +36,9 @@ class CommunityInfo:
     reminders: tuple[timedelta, ...] = ()
     digest_weekday: int | None = None  # 0 = Monday; None: no weekly digest
     digest_time: time | None = None
+    pairing_weekday: int | None = None  # None: no pairing rounds
+    pairing_time: time | None = None
+    pairing_weeks: int = 2
 
 
 @dataclass(frozen=True)
@@ -303,3 +306,12 @@ class Evidence:
         """The weight of the evidence, for ranking."""
         return (10.0 * self.expertise + 4.0 * self.interest + 3.0 * self.tagged_posts + 1.0 * self.other_posts
                 + 0.5 * self.comments + 0.25 * self.reactions + 1.5 * self.tables)
+
+
+@dataclass(frozen=True)
+class Participant:
+    """A member taking part in coffee pairing, with their topics (lower case)."""
+
+    member_id: int
+    name: str
+    topics: frozenset[str]

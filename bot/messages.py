@@ -125,6 +125,29 @@ CATALOG: dict[str, dict[str, str]] = {
     "who.tables": {"en": "went to {n} coffee tables on it", "nl": "ging naar {n} koffietafels erover"},
     "who.reactions": {"en": "{reactions} on those posts", "nl": "{reactions} op die berichten"},
     "who.comments": {"en": "{comments} on them", "nl": "{comments} erop"},
+    "help.pair_on": {"en": "take part in coffee pairing", "nl": "meedoen met koffiekoppels"},
+    "help.pair_off": {"en": "stop coffee pairing", "nl": "stoppen met koffiekoppels"},
+    "help.pair_status": {"en": "coffee pairing: you, the others, the next round",
+                         "nl": "koffiekoppels: jij, de anderen, de volgende ronde"},
+    "pair.on": {
+        "en": "You're in for coffee pairing: every {weeks} weeks I introduce you to someone to meet. {off} stops it.",
+        "nl": "Je doet mee met koffiekoppels: om de {weeks} weken stel ik je voor aan iemand om te ontmoeten. "
+              "{off} stopt het.",
+    },
+    "pair.off": {"en": "You're out of coffee pairing. {on} to join again.",
+                 "nl": "Je doet niet meer mee met koffiekoppels. {on} om weer mee te doen."},
+    "pair.status": {
+        "en": "Coffee pairing: {state} for you; {n} taking part; {rounds} rounds so far; next round {when}.",
+        "nl": "Koffiekoppels: {state} voor jou; {n} doen mee; {rounds} rondes tot nu toe; volgende ronde {when}.",
+    },
+    "pair.no_rounds": {"en": "not planned (pairing is off here)", "nl": "niet gepland (koffiekoppels staan uit)"},
+    "pair.and": {"en": "{first} and {last}", "nl": "{first} en {last}"},
+    "pair.introduction": {
+        "en": "☕ Coffee pairing: meet {names}! {why} Find a moment for a coffee, in person or online.",
+        "nl": "☕ Koffiekoppel: maak kennis met {names}! {why} Zoek een moment voor koffie, samen of online.",
+    },
+    "pair.why_shared": {"en": "You share an interest in {topics}.", "nl": "Jullie delen een interesse in {topics}."},
+    "pair.why_new": {"en": "You haven't been paired before.", "nl": "Jullie zijn nog niet eerder gekoppeld."},
     "help.help": {"en": "list commands, or explain one", "nl": "commando's tonen, of er één uitleggen"},
     "help.post": {"en": "archive a post", "nl": "een bericht bewaren"},
     "help.save": {

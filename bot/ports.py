@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ from bot.domain import (
     MemberInfo,
     NewEvent,
     NewPost,
+    Participant,
     PostDetails,
     PostSummary,
     Profile,
@@ -171,6 +173,31 @@ class People(Protocol):
     async def who(self, community_id: int, topic: str, words: Sequence[str], limit: int) -> list[Evidence]:
         """The members with evidence of knowing ``topic`` (its ``words`` for
         full-text matches), best first."""
+        ...
+
+
+class Pairing(Protocol):
+    """Who takes part in coffee pairing, who met whom, and the rounds."""
+
+    async def set_opt_in(self, member_id: int, on: bool) -> None:
+        """Take part in pairing rounds, or not."""
+        ...
+
+    async def taking_part(self, community_id: int) -> dict[int, Participant]:
+        """The members who opted in, by member id."""
+        ...
+
+    async def times_met(self, community_id: int) -> Counter[frozenset[int]]:
+        """How often each pair of members met in earlier rounds."""
+        ...
+
+    async def rounds(self, community_id: int) -> int:
+        """How many rounds were held."""
+        ...
+
+    async def hold_round(self, community_id: int, key: str, groups: Sequence[tuple[int, ...]], at: datetime) -> bool:
+        """Claim a round in the current unit of work and record its groups;
+        False when it was held already."""
         ...
 
 

@@ -6,7 +6,7 @@ member sees never depends on the machine the bot runs on.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 _MONTHS = {
@@ -39,3 +39,16 @@ def format_when(moment: datetime, timezone: str, language: str) -> str:
     when = local(moment, timezone)
     weekdays = _WEEKDAYS.get(language, _WEEKDAYS["en"])
     return f"{weekdays[when.weekday()]} {format_day(moment, timezone, language)} {when:%H:%M}"
+
+
+def latest_weekly_moment(weekday: int, at: time, timezone: str, now: datetime) -> datetime:
+    """The most recent moment at or before ``now`` that falls on ``weekday``
+    (0 = Monday) at local time ``at`` in ``timezone`` (DST-safe: the wall
+    clock time is fixed, its offset is that of the day)."""
+    zone = ZoneInfo(timezone)
+    local_now = now.astimezone(zone)
+    day = (local_now - timedelta(days=(local_now.weekday() - weekday) % 7)).date()
+    moment = datetime.combine(day, at, tzinfo=zone)
+    if moment > local_now:
+        moment = datetime.combine(day - timedelta(days=7), at, tzinfo=zone)
+    return moment.astimezone(now.tzinfo)

@@ -26,6 +26,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.app import Bot
 from bot.domain import CommunityInfo
 from bot.services.digest import DIGEST_GRACE
+from bot.services.pairing import ROUND_GRACE
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 REMINDER_TICK_SECONDS = 60.0
@@ -63,7 +64,16 @@ class JobScheduler:
                 # the core's, which is what really decides (by the ledger).
                 coalesce=True, max_instances=1, misfire_grace_time=int(DIGEST_GRACE.total_seconds()),
             )
+            if community.pairing_weekday is not None and community.pairing_time is not None:
+                self._scheduler.add_job(
+                    self._run,
+                    CronTrigger(day_of_week=_WEEKDAYS[community.pairing_weekday], hour=community.pairing_time.hour,
+                                minute=community.pairing_time.minute, timezone=community.timezone),
+                    args=[bot.hold_pairing_rounds], id=f"pairing-{community.id}",
+                    coalesce=True, max_instances=1, misfire_grace_time=int(ROUND_GRACE.total_seconds()),
+                )
         self._scheduler.add_job(self._run, args=[bot.post_due_digests], id="digest-catch-up", next_run_time=now)
+        self._scheduler.add_job(self._run, args=[bot.hold_pairing_rounds], id="pairing-catch-up", next_run_time=now)
 
     def job_ids(self) -> list[str]:
         """The scheduled jobs, for logs and tests."""

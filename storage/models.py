@@ -311,9 +311,9 @@ class LinkCode(SQLModel, table=True):
 
 
 class PairingMatch(SQLModel, table=True):
-    """Two members introduced in a pairing round."""
+    """Two members introduced in a pairing round (a three is three pairs)."""
 
-    __table_args__ = (UniqueConstraint("community_id", "round_key", "member_a_id"),)
+    __table_args__ = (UniqueConstraint("community_id", "round_key", "member_a_id", "member_b_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="community.id")

@@ -14,7 +14,7 @@ from bot.richtext import BulletList, Code, Document, Inline, Paragraph, Text, do
 from bot.services.archive import post_ref
 from bot.services.events import EventsService, event_ref
 from bot.services.reminders import Send
-from bot.timefmt import format_day, format_when
+from bot.timefmt import format_day, format_when, latest_weekly_moment
 
 PERIOD = timedelta(days=7)
 # A digest whose moment passed while the bot was down is still posted this
@@ -27,14 +27,7 @@ def latest_digest_moment(community: CommunityInfo, now: datetime) -> datetime | 
     community's weekly schedule in its own time zone (DST-safe)."""
     if community.digest_weekday is None or community.digest_time is None:
         return None
-    zone = ZoneInfo(community.timezone)
-    local_now = now.astimezone(zone)
-    days_back = (local_now.weekday() - community.digest_weekday) % 7
-    day = (local_now - timedelta(days=days_back)).date()
-    moment = datetime.combine(day, community.digest_time, tzinfo=zone)
-    if moment > local_now:
-        moment = datetime.combine(day - timedelta(days=7), community.digest_time, tzinfo=zone)
-    return moment.astimezone(now.tzinfo)
+    return latest_weekly_moment(community.digest_weekday, community.digest_time, community.timezone, now)
 
 
 def digest_key(community: CommunityInfo, moment: datetime) -> str:

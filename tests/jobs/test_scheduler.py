@@ -10,12 +10,13 @@ from jobs.scheduler import JobScheduler
 from tests.conftest import console_on, console_settings
 
 
-async def test_jobs_for_reminders_each_digest_and_a_catch_up(tmp_path: Path) -> None:
+async def test_jobs_for_reminders_each_digest_and_pairing_and_catch_ups(tmp_path: Path) -> None:
     async with console_on(tmp_path / "s.db") as console:
         scheduler = JobScheduler(console.bot, console.bot.communities)
         community_id = console.bot.communities[0].id
         assert sorted(scheduler.job_ids()) == sorted(["reminders", "prune", f"digest-{community_id}",
-                                                      "digest-catch-up"])
+                                                      "digest-catch-up", f"pairing-{community_id}",
+                                                      "pairing-catch-up"])
 
 
 async def test_no_digest_job_when_the_digest_is_off(tmp_path: Path) -> None:

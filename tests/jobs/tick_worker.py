@@ -1,5 +1,6 @@
 """A bot process for the exactly-once test: at a fixed time, knocks the jobs
-a few times and prints every message it delivers as a JSON line. Not a test."""
+(reminders, digest, pairing) a few times and prints every message it
+delivers as a JSON line. Not a test."""
 
 from __future__ import annotations
 
@@ -27,13 +28,14 @@ async def main(path: Path, moment: datetime, knocks: int) -> None:
     settings = Settings.model_validate({
         "bot": {"database": sqlite_url_for_path(path)},
         "communities": [{"name": "Kenniscafé", "managers": ["rene"], "rooms": ["console"],
-                         "digest_rooms": ["console"]}],
+                         "digest_rooms": ["console"], "pairing": "mon 09:00", "pairing_weeks": 1}],
     })
     async with running_core(settings, FixedClock(moment)) as core:
         core.attach(RecordingMessenger(
             "console", lambda where, text: print(json.dumps({"to": where, "text": text}), flush=True)))
         for _ in range(knocks):
-            await asyncio.gather(core.bot.send_due_reminders(), core.bot.post_due_digests())
+            await asyncio.gather(core.bot.send_due_reminders(), core.bot.post_due_digests(),
+                                 core.bot.hold_pairing_rounds())
         await core.deliverer.idle()
 
 
