@@ -46,6 +46,7 @@ from bot.ports import (
     Directory,
     Events,
     Ledger,
+    Linking,
     Outbox,
     Pairing,
     People,
@@ -59,6 +60,7 @@ from bot.services.archive import BOOKMARK, ArchiveService
 from bot.services.digest import DigestService
 from bot.services.events import JOIN_EMOJI, EventsService
 from bot.services.help import HelpService
+from bot.services.linking import LinkingService
 from bot.services.pairing import PairingService
 from bot.services.people import PeopleService, managers_named
 from bot.services.reminders import ReminderService, Send
@@ -128,6 +130,7 @@ class Repositories:
     transactions: Transactions
     people: People
     pairing: Pairing
+    linking: Linking
 
 
 class _Repeat(Exception):
@@ -168,9 +171,11 @@ class Bot:
         self.digest = DigestService(repos.schedule, self.events)
         self.people = PeopleService(repos.directory, repos.people)
         self.pairing = PairingService(repos.pairing)
+        self.linking = LinkingService(repos.linking, repos.directory, self.events,
+                                      {c.id: c for c in self.communities})
         self.registry = Registry()
         self.registry.collect(HelpService(self.registry), self.archive, self.events, self.digest, self.people,
-                              self.pairing)
+                              self.pairing, self.linking)
         self._prefix_re = re.compile(rf"\s*{re.escape(prefix)}(?=\s|$)", re.IGNORECASE)
 
     # -- scheduled work ----------------------------------------------------------
@@ -414,6 +419,8 @@ class Bot:
         """A reply to a message, in its room (and thread), plus its notices."""
         if not isinstance(message, MessageReceived):
             return list(response.notices)
+        if response.private:
+            return self._privately(message.ref.room, message.sender, response, message.reply_handle)
         thread = message.thread_root.message_id if message.thread_root else None
         return self._in_room(response, message.ref.room, reply_to=message.ref.message_id, thread_root=thread,
                              reply_handle=message.reply_handle)

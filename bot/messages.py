@@ -148,6 +148,30 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "pair.why_shared": {"en": "You share an interest in {topics}.", "nl": "Jullie delen een interesse in {topics}."},
     "pair.why_new": {"en": "You haven't been paired before.", "nl": "Jullie zijn nog niet eerder gekoppeld."},
+    "platform.matrix": {"en": "Matrix", "nl": "Matrix"},
+    "platform.slack": {"en": "Slack", "nl": "Slack"},
+    "platform.console": {"en": "the console", "nl": "de console"},
+    "help.link": {"en": "link your Matrix and Slack accounts (a code here, typed there)",
+                  "nl": "je Matrix- en Slack-account koppelen (een code hier, daar intypen)"},
+    "help.unlink": {"en": "make this account a member of its own again", "nl": "dit account weer los maken"},
+    "link.code": {
+        "en": "Your link code is {code}. Within 10 minutes, type {command} as yourself on your other platform. "
+              "It works once.",
+        "nl": "Je koppelcode is {code}. Typ binnen 10 minuten {command} als jezelf op je andere platform. "
+              "Hij werkt één keer.",
+    },
+    "link.unknown": {"en": "That code is unknown or has expired. Ask for a new one with {new}.",
+                     "nl": "Die code ken ik niet of hij is verlopen. Vraag een nieuwe met {new}."},
+    "link.too_many": {"en": "Too many wrong codes: wait ten minutes, then ask for a new one.",
+                      "nl": "Te veel verkeerde codes: wacht tien minuten en vraag dan een nieuwe."},
+    "link.same": {"en": "Type the code on your other platform, not on {platform} where you asked for it.",
+                  "nl": "Typ de code op je andere platform, niet op {platform} waar je hem vroeg."},
+    "link.done": {"en": "Linked: you on {here} and on {there} are one member now.",
+                  "nl": "Gekoppeld: jij op {here} en op {there} zijn nu één lid."},
+    "link.undone": {"en": "Unlinked: this {here} account is a member of its own again.",
+                    "nl": "Ontkoppeld: dit {here}-account is weer een eigen lid."},
+    "link.not_linked": {"en": "This account is not linked to another.",
+                        "nl": "Dit account is niet aan een ander gekoppeld."},
     "help.help": {"en": "list commands, or explain one", "nl": "commando's tonen, of er één uitleggen"},
     "help.post": {"en": "archive a post", "nl": "een bericht bewaren"},
     "help.save": {
@@ -462,6 +486,12 @@ def say(language: str, key: str, /, **values: Inline | str | int) -> tuple[Inlin
 def say_text(language: str, key: str, /, **values: str | int) -> str:
     """The sentence ``key`` as plain text."""
     return template(language, key).format(**values)
+
+
+def platform_name(language: str, platform: str) -> str:
+    """``slack`` → ``Slack``: a platform as people call it."""
+    key = f"platform.{platform}"
+    return say_text(language, key) if key in CATALOG else platform
 
 
 def count(language: str, noun: str, n: int) -> str:

@@ -25,6 +25,7 @@ from bot.domain import (
     PostDetails,
     PostSummary,
     Profile,
+    Promotion,
     Role,
     SavedPost,
     SignupResult,
@@ -158,6 +159,10 @@ class Directory(Protocol):
         """The community's managers and organizers, managers first, by name."""
         ...
 
+    def forget_cached(self) -> None:
+        """Look members up afresh (after identities moved between members)."""
+        ...
+
 
 class People(Protocol):
     """Profiles and who knows what."""
@@ -198,6 +203,28 @@ class Pairing(Protocol):
     async def hold_round(self, community_id: int, key: str, groups: Sequence[tuple[int, ...]], at: datetime) -> bool:
         """Claim a round in the current unit of work and record its groups;
         False when it was held already."""
+        ...
+
+
+class Linking(Protocol):
+    """One-time codes, and members made one (or split again)."""
+
+    async def add_code(self, code: str, member_id: int, platform: str, at: datetime, expires_at: datetime) -> None:
+        """Store a one-time code (a member's earlier codes stop working)."""
+        ...
+
+    async def take_code(self, code: str, now: datetime) -> tuple[int, str] | None:
+        """The member and platform of a valid code, used up; else None."""
+        ...
+
+    async def merge(self, keep_id: int, other_id: int, now: datetime) -> list[tuple[int, Promotion]]:
+        """Make ``other_id`` part of ``keep_id`` (in the current unit of work);
+        the promotions freed seats caused, with their community id."""
+        ...
+
+    async def split(self, platform: str, user_id: str, name: str, at: datetime) -> int | None:
+        """Give one identity a member of its own again; None when it is its
+        member's only identity."""
         ...
 
 

@@ -91,7 +91,19 @@ class StatusRequest:
     now: datetime
 
 
-SignupRequest = JoinRequest | LeaveRequest | EditRequest | StatusRequest
+@dataclass(frozen=True)
+class MergeRequest:
+    """Two members became one (linked identities): ``other``'s sign-up for
+    event ``number`` becomes ``keep``'s, or goes when ``keep`` has a better one."""
+
+    community_id: int
+    number: int
+    keep_id: int
+    other_id: int
+    now: datetime
+
+
+SignupRequest = JoinRequest | LeaveRequest | EditRequest | StatusRequest | MergeRequest
 
 
 @dataclass
@@ -145,6 +157,8 @@ class SignupRules:
             return self._leave(event, request.member_id, request.now)
         if isinstance(request, EditRequest):
             return self._edit(event, request.change, request.now)
+        if isinstance(request, MergeRequest):
+            return self._merge(event, request.keep_id, request.other_id, request.now)
         return self._set_status(event, request.status, request.reason, request.now)
 
     # -- the rules -----------------------------------------------------------
@@ -241,6 +255,30 @@ class SignupRules:
             status=status, reason=event.cancel_reason, now=self.sql.stamp(now), id=event.id,
         )
         return SignupResult(status, event.info())
+
+    def _merge(self, event: _Event, keep_id: int, other_id: int, now: datetime) -> SignupResult:
+        """One sign-up for the merged member: the better of the two (going
+        over waitlisted over cancelled; the earlier place on the waitlist). A
+        seat the other held goes to the first on the waitlist, so nobody is
+        pushed off the going list."""
+        theirs = self._signup(event.id, other_id)
+        if theirs is None:
+            return SignupResult("merged", event.info())
+        mine = self._signup(event.id, keep_id)
+        if mine is None:
+            self.sql.run("UPDATE signup SET member_id = :keep WHERE id = :id", keep=keep_id, id=theirs[0])
+            return SignupResult("merged", event.info())
+        rank = {GOING: 0, WAITLISTED: 1, CANCELLED: 2}
+        best, worst = sorted((mine, theirs), key=lambda s: (rank[s[1]], s[2]))
+        self.sql.run("DELETE FROM signup WHERE id = :id", id=worst[0])
+        if best is theirs:
+            self.sql.run("UPDATE signup SET member_id = :keep WHERE id = :id", keep=keep_id, id=theirs[0])
+        if worst[1] == GOING:
+            event.going -= 1
+        elif worst[1] == WAITLISTED:
+            event.waitlisted -= 1
+        promoted = self._promote(event, now) if event.stops(Request.JOIN, now) in (None, EventState.CLOSED) else ()
+        return SignupResult("merged", event.info(), promoted=promoted)
 
     def _promote(self, event: _Event, now: datetime) -> tuple[Promotion, ...]:
         """Give free seats to the waitlist, first come first served."""

@@ -107,6 +107,15 @@ def postgres_url() -> Iterator[str]:
         _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of each supported kind: a SQLite file, then PostgreSQL."""
+    if request.param == "sqlite":
+        yield sqlite_url_for_path(tmp_path / "kc.db")
+    else:
+        yield str(request.getfixturevalue("postgres_url"))
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "kenniscafe.db"

@@ -50,6 +50,7 @@ class Response:
     anchor: Anchor | None = None
     notices: tuple[DirectNotice, ...] = ()
     attachment: Attachment | None = None
+    private: bool = False  # for the asker's eyes only (a link code, say)
 
 
 class Args:

@@ -23,6 +23,7 @@ from bot.domain import (
     EventStatus,
     MemberInfo,
     NewEvent,
+    Promotion,
     Role,
     SignupResult,
 )
@@ -338,6 +339,16 @@ class EventsService:
             case _:
                 parts = say(lang, "event.not_signed_up", ref=ref)
         return Response(document(parts))
+
+    async def promoted_by_merge(self, community: CommunityInfo, promotions: Sequence[Promotion]) -> list[DirectNotice]:
+        """Notices for members who got a seat another sign-up freed."""
+        notices: list[DirectNotice] = []
+        for number in dict.fromkeys(p.event_number for p in promotions):
+            details = await self.events.get_event(community.id, number)
+            if details is not None:
+                moved = tuple(p for p in promotions if p.event_number == number)
+                notices += self._promotion_notices(community, SignupResult("merged", details.info, promoted=moved))
+        return notices
 
     def _promotion_notices(self, community: CommunityInfo, result: SignupResult) -> list[DirectNotice]:
         event = result.event

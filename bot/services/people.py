@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.commands.args import ArgError, TextArg, within
 from bot.commands.registry import Args, Context, Response, command
 from bot.domain import CommunityInfo, Evidence, MemberInfo, Role
-from bot.messages import count, say, say_text
+from bot.messages import count, platform_name, say, say_text
 from bot.ports import Directory, People
 from bot.refusal import Refusal
 from bot.richtext import BulletList, Code, Document, Paragraph, document, inlines, join_inlines
@@ -159,7 +159,7 @@ class PeopleService:
         role = say_text(lang, f"role.{member.role.label}")
         lines: list[Paragraph | BulletList] = [
             Paragraph(say(lang, "me.header", name=member.display_name, role=role,
-                          platforms=", ".join(profile.platforms) or nothing)),
+                          platforms=", ".join(platform_name(lang, p) for p in profile.platforms) or nothing)),
             Paragraph(say(lang, "me.topics", expertise=", ".join(profile.expertise) or nothing,
                           interests=", ".join(profile.interests) or nothing)),
             Paragraph(say(lang, "me.activity", posts=count(lang, "post", profile.post_count),

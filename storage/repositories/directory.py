@@ -210,6 +210,10 @@ class SqlDirectory:
             if key[0] == community_id and member.id == member_id:
                 self._members[key] = (MemberInfo(member.id, member.display_name, role), name, expires)
 
+    def forget_cached(self) -> None:
+        """Look members up afresh (after identities moved between members)."""
+        self._members.clear()
+
     async def staff(self, community_id: int) -> list[MemberInfo]:
         """The community's managers and organizers, managers first, by name."""
         async with self.db.read() as session:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from html.parser import HTMLParser
@@ -22,7 +22,6 @@ from adapters.slack.render import message_args
 from bot.config import Settings
 from bot.incoming import Actor, MessageReceived, MessageRef, RoomRef
 from bot.outgoing import Kind, Queued
-from storage.engine import sqlite_url_for_path
 from tests.conftest import FakeClock, Transcript, console_on
 from tests.fakes import RecordingMessenger
 
@@ -207,14 +206,6 @@ async def fuzz_core(url: str) -> AsyncIterator[tuple[Core, RecordingMessenger]]:
         messenger = RecordingMessenger("console")
         core.attach(messenger)
         yield core, messenger
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield sqlite_url_for_path(tmp_path / "fuzz.db")
-    else:
-        yield str(request.getfixturevalue("postgres_url"))
 
 
 EXAMPLES_PER_VERB = 40

@@ -33,7 +33,7 @@ async def test_profiles_tell_what_the_community_knows(transcript: Transcript) ->
     await say("!kc event new Koffie | 2026-11-28 12:00 | Utrecht", as_user="rene")
     await say("!kc join E1", as_user="anna")
     mine = await say("!kc me", as_user="anna")
-    assert "anna (member) — on console" in mine
+    assert "anna (member) — on the console" in mine
     assert "Expertise: communities. Interests: koffie, social media." in mine
     assert "1 post, 0 coffee tables attended." in mine and "#1 Koffie in Utrecht" in mine
     assert "Coffee pairing: off" in mine
