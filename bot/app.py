@@ -51,6 +51,7 @@ from bot.ports import (
     Pairing,
     People,
     Schedule,
+    Stats,
     Transactions,
 )
 from bot.ratelimit import CommandRateLimit, Verdict
@@ -64,6 +65,7 @@ from bot.services.linking import LinkingService
 from bot.services.pairing import PairingService
 from bot.services.people import PeopleService, managers_named
 from bot.services.reminders import ReminderService, Send
+from bot.services.stats import StatsService
 from bot.text import parse_event_number
 
 log = logging.getLogger(__name__)
@@ -131,6 +133,7 @@ class Repositories:
     people: People
     pairing: Pairing
     linking: Linking
+    stats: Stats
 
 
 class _Repeat(Exception):
@@ -175,7 +178,7 @@ class Bot:
                                       {c.id: c for c in self.communities})
         self.registry = Registry()
         self.registry.collect(HelpService(self.registry), self.archive, self.events, self.digest, self.people,
-                              self.pairing, self.linking)
+                              self.pairing, self.linking, StatsService(repos.stats, repos.events, self.people))
         self._prefix_re = re.compile(rf"\s*{re.escape(prefix)}(?=\s|$)", re.IGNORECASE)
 
     # -- scheduled work ----------------------------------------------------------

@@ -315,3 +315,27 @@ class Participant:
     member_id: int
     name: str
     topics: frozenset[str]
+
+
+@dataclass(frozen=True)
+class WeekStats:
+    """What happened in a community in one week (``start`` is its Monday)."""
+
+    start: datetime
+    posts: int = 0
+    comments: int = 0
+    reactions: int = 0
+    active_members: int = 0
+    new_members: int = 0
+    signups: int = 0
+    came: int = 0  # going sign-ups of tables that took place, minus no-shows
+    no_shows: int = 0
+
+
+@dataclass(frozen=True)
+class Contributor:
+    """A member's share of a period's posts and comments."""
+
+    name: str
+    posts: int
+    comments: int

@@ -12,6 +12,7 @@ from bot.domain import (
     Anchor,
     CommentRef,
     CommunityInfo,
+    Contributor,
     DigestData,
     DueReminder,
     EventChange,
@@ -30,6 +31,7 @@ from bot.domain import (
     SavedPost,
     SignupResult,
     SourceMessage,
+    WeekStats,
 )
 from bot.incoming import Actor, MessageRef, RoomRef
 from bot.outgoing import Outgoing, Queued
@@ -203,6 +205,25 @@ class Pairing(Protocol):
     async def hold_round(self, community_id: int, key: str, groups: Sequence[tuple[int, ...]], at: datetime) -> bool:
         """Claim a round in the current unit of work and record its groups;
         False when it was held already."""
+        ...
+
+
+class Stats(Protocol):
+    """A community's activity per week, and attendance."""
+
+    async def weekly(self, community_id: int, starts: Sequence[datetime], end: datetime) -> list[WeekStats]:
+        """One entry per week beginning at each of ``starts`` (ascending),
+        the last running up to ``end``."""
+        ...
+
+    async def top_contributors(self, community_id: int, start: datetime, end: datetime,
+                               limit: int) -> list[Contributor]:
+        """The members with the most posts and comments in the period."""
+        ...
+
+    async def set_no_show(self, event_id: int, member_id: int, no_show: bool) -> tuple[int, int] | None:
+        """Mark a going member as not come (or come after all); the table's
+        (came, no-shows), or None when they were not going."""
         ...
 
 

@@ -205,6 +205,7 @@ class Signup(SQLModel, table=True):
     queue_seq: int = 0
     queued_at: datetime
     updated_at: datetime
+    no_show: bool = False  # going, yet did not come (marked by an organizer afterwards)
 
 
 class EventInterest(SQLModel, table=True):

@@ -26,11 +26,12 @@ from storage.engine import sqlite_url_for_path
 START = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
 
-def console_settings(db_path: Path, **community: object) -> Settings:
-    """One community, managed by rene, listening on the console."""
+def console_settings(db_path: Path, database_url: str | None = None, **community: object) -> Settings:
+    """One community, managed by rene, listening on the console (its
+    database the SQLite file at ``db_path`` unless ``database_url`` is given)."""
     return Settings.model_validate(
         {
-            "bot": {"database": sqlite_url_for_path(db_path)},
+            "bot": {"database": database_url or sqlite_url_for_path(db_path)},
             "communities": [{"name": "Kenniscafé", "managers": ["rene"], "rooms": ["console"], **community}],
         }
     )
