@@ -91,6 +91,20 @@ def _cmd_outbox(args: argparse.Namespace) -> int:
     return asyncio.run(show_outbox(settings, failed_only=args.failed, retry=args.retry))
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from adapters.transfer_cli import export_to
+
+    settings = _with_database(_settings(args.config), args.db)
+    return asyncio.run(export_to(settings, args.community, args.out, args.csv))
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from adapters.transfer_cli import import_from
+
+    settings = _with_database(_settings(args.config), args.db)
+    return asyncio.run(import_from(settings, args.file))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with ``--help`` on every subcommand."""
     parser = argparse.ArgumentParser(
@@ -138,6 +152,25 @@ def build_parser() -> argparse.ArgumentParser:
                                       "again (the running bot sends it within a second or two).")
     retry.add_argument("retry", metavar="ID", type=int, help="the message's number, as the listing shows it")
     outbox.set_defaults(func=_cmd_outbox, retry=None)
+
+    export = sub.add_parser("export", help="write a community's data as JSON (and CSV per table)",
+                            description="Write everything a community holds (members, profiles, posts, "
+                            "comments, reactions, coffee tables, sign-ups, pairing rounds, what was sent) as "
+                            "one JSON document, which `kenniscafe import` reads into an empty database.")
+    export.add_argument("--community", metavar="NAME", help="which community (needed when there are several)")
+    export.add_argument("--out", type=Path, metavar="FILE", help="write the JSON here (default: standard output)")
+    export.add_argument("--csv", type=Path, metavar="DIR", help="also write one CSV file per table into DIR")
+    export.add_argument("--config", type=Path, help="config file (default: bot.toml here, else built-in defaults)")
+    export.add_argument("--db", help="SQLite file to read instead of the config's database")
+    export.set_defaults(func=_cmd_export)
+
+    load = sub.add_parser("import", help="read an exported community into an empty database",
+                          description="Read a document written by `kenniscafe export` into the config's "
+                          "database, which must hold no community yet (it is migrated first).")
+    load.add_argument("file", type=Path, help="the exported JSON file ('-' for standard input)")
+    load.add_argument("--config", type=Path, help="config file (default: bot.toml here, else built-in defaults)")
+    load.add_argument("--db", help="SQLite file to write instead of the config's database")
+    load.set_defaults(func=_cmd_import)
     return parser
 
 

@@ -62,6 +62,15 @@ class Sql:
         result = await self.session.execute(text(statement), params or {})
         return [tuple(row) for row in result.all()]
 
+    async def dicts(self, statement: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Rows of a query, as dicts by column name."""
+        if self._driver is not None:
+            cursor = self._driver.execute(statement, params or {})
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        result = await self.session.execute(text(statement), params or {})
+        return [dict(row._mapping) for row in result]
+
     async def run(self, statement: str, params: dict[str, Any] | None = None) -> None:
         """A statement without rows."""
         if self._driver is not None:

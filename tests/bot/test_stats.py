@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -25,11 +24,6 @@ async def console(db_path: Path, database_url: str, clock: FakeClock) -> AsyncIt
         yield running
 
 
-def last_bot_message(console: Transcript) -> str:
-    """The console reference (``m7``) of the bot's latest message."""
-    return re.findall(r"\[(m\d+)\] bot:", console.out.getvalue())[-1]
-
-
 async def test_stats_per_week_with_attendance_and_top_contributors(console: Transcript, clock: FakeClock) -> None:
     say = console.say
     await say("!kc event new Koffie | 2026-11-21 18:00 | Utrecht | 10", as_user="rene")
@@ -44,7 +38,7 @@ async def test_stats_per_week_with_attendance_and_top_contributors(console: Tran
     await say("!kc event noshow E1 piet")
     clock.advance(timedelta(days=6))  # Saturday 28 November
     await say("!kc post Filters | papier of metaal", as_user="sanne")
-    await say("/react " + last_bot_message(console) + " 👍", as_user="anna")
+    await say("/react " + console.last_ref() + " 👍", as_user="anna")
     await say("!kc post Bonen | licht gebrand", as_user="sanne")
 
     stats = await say("!kc stats 2", as_user="rene")
