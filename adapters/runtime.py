@@ -48,6 +48,7 @@ from storage.repositories.linking import SqlLinking
 from storage.repositories.outbox import SqlOutbox
 from storage.repositories.pairing import SqlPairing
 from storage.repositories.people import SqlPeople
+from storage.repositories.records import SqlRecords
 from storage.repositories.schedule import SqlSchedule
 from storage.repositories.stats import SqlStats
 
@@ -110,7 +111,7 @@ async def build_bot(settings: Settings, db: Database, clock: Clock, *, limit_com
     repos = Repositories(
         directory=directory, archive=SqlArchive(db, clock), events=events,
         schedule=SqlSchedule(db, events), ledger=SqlLedger(db), outbox=SqlOutbox(db), transactions=db,
-        people=SqlPeople(db), pairing=SqlPairing(db), linking=SqlLinking(db), stats=SqlStats(db),
+        people=SqlPeople(db), pairing=SqlPairing(db), linking=SqlLinking(db), stats=SqlStats(db), records=SqlRecords(db),
     )
     rate = CommandRateLimit(settings.bot.commands_per_minute if limit_commands else 0, settings.bot.command_burst)
     return Bot(repos, rooms, clock, prefix=settings.bot.prefix, communities=infos,

@@ -50,6 +50,7 @@ from bot.ports import (
     Outbox,
     Pairing,
     People,
+    Records,
     Schedule,
     Stats,
     Transactions,
@@ -64,6 +65,7 @@ from bot.services.help import HelpService
 from bot.services.linking import LinkingService
 from bot.services.pairing import PairingService
 from bot.services.people import PeopleService, managers_named
+from bot.services.records import RecordsService
 from bot.services.reminders import ReminderService, Send
 from bot.services.stats import StatsService
 from bot.text import parse_event_number
@@ -134,6 +136,7 @@ class Repositories:
     pairing: Pairing
     linking: Linking
     stats: Stats
+    records: Records
 
 
 class _Repeat(Exception):
@@ -174,11 +177,12 @@ class Bot:
         self.digest = DigestService(repos.schedule, self.events)
         self.people = PeopleService(repos.directory, repos.people)
         self.pairing = PairingService(repos.pairing)
-        self.linking = LinkingService(repos.linking, repos.directory, self.events,
-                                      {c.id: c for c in self.communities})
+        by_id = {c.id: c for c in self.communities}
+        self.linking = LinkingService(repos.linking, repos.directory, self.events, by_id)
         self.registry = Registry()
         self.registry.collect(HelpService(self.registry), self.archive, self.events, self.digest, self.people,
-                              self.pairing, self.linking, StatsService(repos.stats, repos.events, self.people))
+                              self.pairing, self.linking, StatsService(repos.stats, repos.events, self.people),
+                              RecordsService(repos.records, repos.directory, self.people, self.events, by_id))
         self._prefix_re = re.compile(rf"\s*{re.escape(prefix)}(?=\s|$)", re.IGNORECASE)
 
     # -- scheduled work ----------------------------------------------------------
@@ -468,5 +472,5 @@ class Bot:
                 continue
             platform, user_id = served[0]
             addressed.append(Outgoing(platform, Kind.DIRECT, send.doc, user_id=user_id, key=send.key,
-                                      expires_at=send.expires_at))
+                                      expires_at=send.expires_at, attachment=send.attachment))
         return addressed

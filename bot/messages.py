@@ -170,6 +170,34 @@ CATALOG: dict[str, dict[str, str]] = {
                       "nl": "Genoteerd: {name} kwam niet naar {ref}. {came} kwamen wel, {missed} niet."},
     "noshow.undone": {"en": "Noted: {name} came to {ref} after all. {came} came, {missed} did not.",
                       "nl": "Genoteerd: {name} kwam toch naar {ref}. {came} kwamen wel, {missed} niet."},
+    "help.export": {"en": "the community's data as JSON and CSV, sent privately (managers)",
+                    "nl": "de gegevens van de community als JSON en CSV, privé gestuurd (beheerders)"},
+    "help.forget": {"en": "erase a member's personal data (managers)",
+                    "nl": "de persoonsgegevens van een lid wissen (beheerders)"},
+    "help.me_forget": {"en": "erase your personal data; your posts stay, from a former member",
+                       "nl": "je persoonsgegevens wissen; je berichten blijven, van een oud-lid"},
+    "member.former": {"en": "a former member", "nl": "een oud-lid"},
+    "export.sent": {"en": "I've sent you the export as a direct message: it holds personal data, keep it safe.",
+                    "nl": "Ik heb je de export in een privébericht gestuurd: er staan persoonsgegevens in, "
+                          "bewaar hem zorgvuldig."},
+    "export.file": {"en": "The export of {community}: {members}, {posts}, {tables} (JSON, and CSV per table).",
+                    "nl": "De export van {community}: {members}, {posts}, {tables} (JSON, en CSV per tabel)."},
+    "forget.confirm": {
+        "en": "This erases your name, accounts, profile and settings here, and cancels your sign-ups for coffee "
+              "tables to come. Your posts and comments stay, from “a former member”. It cannot be undone. "
+              "To go ahead, type {command}.",
+        "nl": "Dit wist je naam, accounts, profiel en instellingen hier, en meldt je af voor komende koffietafels. "
+              "Je berichten en reacties blijven, van “een oud-lid”. Dit kan niet ongedaan worden. "
+              "Typ {command} om door te gaan.",
+    },
+    "forget.self_done": {"en": "Done: your personal data is erased. Your posts stay, from “a former member”.",
+                         "nl": "Klaar: je persoonsgegevens zijn gewist. Je berichten blijven, van “een oud-lid”."},
+    "forget.done": {"en": "{name}'s personal data is erased; their posts stay, from “a former member”.",
+                    "nl": "De persoonsgegevens van {name} zijn gewist; hun berichten blijven, van “een oud-lid”."},
+    "forget.last_manager": {
+        "en": "The last manager cannot be forgotten: make someone else manager first.",
+        "nl": "De laatste beheerder kan niet gewist worden: maak eerst iemand anders beheerder.",
+    },
     "help.link": {"en": "link your Matrix and Slack accounts (a code here, typed there)",
                   "nl": "je Matrix- en Slack-account koppelen (een code hier, daar intypen)"},
     "help.unlink": {"en": "make this account a member of its own again", "nl": "dit account weer los maken"},
@@ -465,6 +493,10 @@ CATALOG: dict[str, dict[str, str]] = {
     "digest.pair": {"en": "{a} and {b} — both into {topic}", "nl": "{a} en {b} — allebei bezig met {topic}"},
     "digest.post_item": {"en": "{ref} {title} — {author}{facts}", "nl": "{ref} {title} — {author}{facts}"},
     # counted things
+    "count.member.one": {"en": "{n} member", "nl": "{n} lid"},
+    "count.member.other": {"en": "{n} members", "nl": "{n} leden"},
+    "count.table.one": {"en": "{n} coffee table", "nl": "{n} koffietafel"},
+    "count.table.other": {"en": "{n} coffee tables", "nl": "{n} koffietafels"},
     "count.week.one": {"en": "{n} week", "nl": "{n} week"},
     "count.week.other": {"en": "{n} weeks", "nl": "{n} weken"},
     "count.signup.one": {"en": "{n} sign-up", "nl": "{n} aanmelding"},

@@ -45,6 +45,7 @@ class DirectNotice:
     doc: Document
     key: str | None = None
     expires_at: datetime | None = None
+    attachment: Attachment | None = None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.domain import (
     Anchor,
@@ -224,6 +224,19 @@ class Stats(Protocol):
     async def set_no_show(self, event_id: int, member_id: int, no_show: bool) -> tuple[int, int] | None:
         """Mark a going member as not come (or come after all); the table's
         (came, no-shows), or None when they were not going."""
+        ...
+
+
+class Records(Protocol):
+    """A community's data as a whole, and erasing a member's."""
+
+    async def export(self, community_id: int) -> dict[str, Any]:
+        """The community's data as an export document (JSON-ready)."""
+        ...
+
+    async def forget(self, member_id: int, former_name: str, now: datetime) -> list[tuple[int, Promotion]]:
+        """Erase a member's personal data (in the current unit of work); the
+        promotions their cancelled sign-ups caused, with their community id."""
         ...
 
 

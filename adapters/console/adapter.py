@@ -80,9 +80,10 @@ class ConsoleAdapter:
         outgoing = message.message
         text = render_plain(outgoing.doc)
         if outgoing.attachment is not None:
-            self._files_dir.mkdir(parents=True, exist_ok=True)
+            self._files_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             path = self._files_dir / Path(outgoing.attachment.filename).name
             path.write_bytes(outgoing.attachment.content)
+            path.chmod(0o600)  # an export holds personal data
             text = f"{text}\n📎 {path}"
         if outgoing.kind == Kind.UPDATE:
             return []

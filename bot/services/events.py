@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from bot.commands.args import (
@@ -340,13 +340,16 @@ class EventsService:
                 parts = say(lang, "event.not_signed_up", ref=ref)
         return Response(document(parts))
 
-    async def promoted_by_merge(self, community: CommunityInfo, promotions: Sequence[Promotion]) -> list[DirectNotice]:
-        """Notices for members who got a seat another sign-up freed."""
+    async def notices_for_promotions(self, communities: Mapping[int, CommunityInfo],
+                                     promotions: Sequence[tuple[int, Promotion]]) -> list[DirectNotice]:
+        """Notices for members who got a seat that a merge or an erased
+        member freed (each promotion with its community id)."""
         notices: list[DirectNotice] = []
-        for number in dict.fromkeys(p.event_number for p in promotions):
-            details = await self.events.get_event(community.id, number)
-            if details is not None:
-                moved = tuple(p for p in promotions if p.event_number == number)
+        for community_id, number in dict.fromkeys((c, p.event_number) for c, p in promotions):
+            community = communities.get(community_id)
+            details = await self.events.get_event(community_id, number) if community else None
+            if community is not None and details is not None:
+                moved = tuple(p for c, p in promotions if (c, p.event_number) == (community_id, number))
                 notices += self._promotion_notices(community, SignupResult("merged", details.info, promoted=moved))
         return notices
 

@@ -18,7 +18,6 @@ from bot.commands.args import TextArg
 from bot.commands.registry import Args, Context, Response, command
 from bot.domain import CommunityInfo
 from bot.messages import platform_name, say
-from bot.outgoing import DirectNotice
 from bot.ports import Directory, Linking
 from bot.refusal import Refusal
 from bot.richtext import Code, document
@@ -80,11 +79,7 @@ class LinkingService:
         keep, merged = sorted((other_id, member.id))
         promotions = await self.linking.merge(keep, merged, now)
         self.directory.forget_cached()
-        notices: list[DirectNotice] = []
-        for community_id in dict.fromkeys(c for c, _ in promotions):
-            community = self.communities.get(community_id)
-            if community is not None:
-                notices += await self.events.promoted_by_merge(community, [p for c, p in promotions if c == community_id])
+        notices = await self.events.notices_for_promotions(self.communities, promotions)
         here = platform_name(ctx.language, ctx.message.sender.platform)
         there = platform_name(ctx.language, platform)
         return Response(document(say(ctx.language, "link.done", here=here, there=there)), notices=tuple(notices))

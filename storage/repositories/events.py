@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from bot.domain import EventChange, EventDetails, EventInfo, EventStatus, NewEvent, SignupResult
-from storage.engine import Database
+from storage.engine import Database, DbSession
 from storage.models import Community, Event, EventInterest, Member, Signup
 from storage.signups import (
     GOING,
@@ -62,6 +62,12 @@ class SessionSql:
         return read_stamp(value)
 
 
+async def decide(session: DbSession, request: SignupRequest) -> SignupResult:
+    """Apply the sign-up rules to ``request`` in the session's transaction."""
+    result: SignupResult = await session.run_sync(lambda sync: SignupRules(SessionSql(sync)).apply(request))
+    return result
+
+
 class SqlEvents:
     """The Events port: reads through SQLModel; sign-up decisions by the
     rules of :mod:`storage.signups`, in the current unit of work."""
@@ -71,7 +77,7 @@ class SqlEvents:
 
     async def _decide(self, request: SignupRequest) -> SignupResult:
         async with self.db.write() as session:
-            return await session.run_sync(lambda sync: SignupRules(SessionSql(sync)).apply(request))
+            return await decide(session, request)
 
     async def create_event(self, event: NewEvent) -> tuple[EventInfo, list[int]]:
         """Open an event with the next number of its community; for a

@@ -14,8 +14,8 @@ from datetime import datetime
 
 from bot.domain import Promotion
 from storage.engine import Database
-from storage.repositories.events import SessionSql
-from storage.signups import MergeRequest, SignupRules
+from storage.repositories.events import decide
+from storage.signups import MergeRequest
 from storage.sql import Sql, read_stamp, stamp
 
 _ROLE_RANK = "CASE role WHEN 'manager' THEN 2 WHEN 'organizer' THEN 1 ELSE 0 END"
@@ -79,9 +79,7 @@ class SqlLinking:
             )
             for community_id, number in events:
                 request = MergeRequest(community_id, number, keep_id, other_id, now)
-                result = await session.run_sync(
-                    lambda sync, r=request: SignupRules(SessionSql(sync)).apply(r)
-                )
+                result = await decide(session, request)
                 promotions += [(community_id, p) for p in result.promoted]
             statements = [
                 "UPDATE identity SET member_id = :keep WHERE member_id = :other",

@@ -3,6 +3,7 @@ member: a code asked for on one platform, typed on the other."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -11,6 +12,7 @@ import pytest
 
 from adapters.runtime import Core, running_core
 from bot.config import Settings
+from storage.transfer import export_community
 from tests.adapters.test_cross_platform import (
     MATRIX_ROOM,
     SLACK_CHANNEL,
@@ -149,3 +151,17 @@ async def test_unlink_gives_the_account_a_member_of_its_own(both: Both) -> None:
         "Unlinked: this Slack account is a member of its own again."
     assert "baking" not in await both.on_slack(ANNA_SLACK, "me")
     assert "baking" in await both.on_matrix(ANNA_MATRIX, "!kc me")
+
+
+async def test_forgetting_a_linked_member_leaves_no_trace_of_either_account(both: Both) -> None:
+    await both.on_matrix(ANNA_MATRIX, "!kc me expertise koffie")
+    code = await both.code_on_matrix(ANNA_MATRIX)
+    await both.on_slack(ANNA_SLACK, f"link {code}")
+    await both.on_slack(ANNA_SLACK, "post Koffie zetten | met een V60 #koffie")
+    assert "To go ahead, type `!kc me forget confirm`." in await both.on_slack(ANNA_SLACK, "me forget")
+    assert (await both.on_slack(ANNA_SLACK, "me forget confirm")).startswith("Done: your personal data is erased.")
+    document = await export_community(both.core.db)
+    text = json.dumps(document, ensure_ascii=False)
+    for trace in ("anna", ANNA_MATRIX, ANNA_SLACK):
+        assert trace not in text
+    assert "a former member" in await both.on_matrix("@rene:example.org", "!kc show #1")
