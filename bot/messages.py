@@ -109,6 +109,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "me.settings": {"en": "Weekly digest by DM: {digest}. Coffee pairing: {pairing}. Change your profile with {change}.",
                     "nl": "Wekelijks overzicht per DM: {digest}. Koffiekoppels: {pairing}. Wijzig je profiel met {change}."},
     "me.nothing": {"en": "none yet", "nl": "nog niets"},
+    "me.none": {"en": "none", "nl": "geen"},
     "me.on": {"en": "on", "nl": "aan"},
     "me.off": {"en": "off", "nl": "uit"},
     "me.interest_set": {"en": "Your interests: {topics}.", "nl": "Je interesses: {topics}."},

@@ -177,9 +177,10 @@ class People(Protocol):
         """What the community knows about a member."""
         ...
 
-    async def who(self, community_id: int, topic: str, words: Sequence[str], limit: int) -> list[Evidence]:
+    async def who(self, community_id: int, topic: str, words: Sequence[str], limit: int,
+                  now: datetime) -> list[Evidence]:
         """The members with evidence of knowing ``topic`` (its ``words`` for
-        full-text matches), best first."""
+        full-text matches), best first; tables count when attended before ``now``."""
         ...
 
 

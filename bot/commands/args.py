@@ -100,14 +100,17 @@ class TextArg:
     name: str
     optional: bool = False
     limit: int | None = None
+    shown: str | None = None  # the usage, when ``<name>`` says too little
 
     def usage(self) -> str:
+        if self.shown is not None:
+            return self.shown
         return f"[<{self.name}>]" if self.optional else f"<{self.name}>"
 
     def take(self, rest: str) -> tuple[object, str]:
         text = rest.strip()
         if not text and not self.optional:
-            raise ArgError("arg.missing", name=self.usage())
+            raise ArgError("arg.missing", name=f"<{self.name}>")
         if self.limit is not None:
             within(text, f"<{self.name}>", self.limit)
         return text, ""

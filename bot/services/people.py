@@ -29,7 +29,10 @@ INTEREST, EXPERTISE = "interest", "expertise"
 
 
 def parse_topics(text: str) -> tuple[str, ...]:
-    """``social media, koffie`` → the topics, each cleaned, without repeats."""
+    """``social media, koffie`` → the topics, each cleaned, without repeats;
+    ``-`` alone → none (how a member clears the list)."""
+    if text.strip() == "-":
+        return ()
     topics = tuple(dict.fromkeys(t for t in (clean_line(part).lstrip("#") for part in text.split(",")) if t))
     if len(topics) > MAX_TOPICS:
         raise ArgError("arg.too_many_topics", limit=MAX_TOPICS)
@@ -47,7 +50,7 @@ class PeopleService:
 
     # -- roles -----------------------------------------------------------------
 
-    @command("role", TextArg("member"), aliases=("rol",), role=Role.MANAGER)
+    @command("role", TextArg("member", shown="<member> member|organizer|manager"), aliases=("rol",), role=Role.MANAGER)
     async def role(self, ctx: Context, args: Args) -> Response:
         """Give a member a role: member, organizer or manager."""
         words = str(args.get("member")).split()
@@ -86,12 +89,12 @@ class PeopleService:
 
     @command("me interests", TextArg("topics"), aliases=("ik interesses",))
     async def interests(self, ctx: Context, args: Args) -> Response:
-        """Set your interests (comma-separated)."""
+        """Set your interests (comma-separated; `-` clears them)."""
         return await self._set_topics(ctx, INTEREST, args.get("topics"))
 
     @command("me expertise", TextArg("topics"), aliases=("ik expertise",))
     async def expertise(self, ctx: Context, args: Args) -> Response:
-        """Set your expertise (comma-separated)."""
+        """Set your expertise (comma-separated; `-` clears it)."""
         return await self._set_topics(ctx, EXPERTISE, args.get("topics"))
 
     @command("whois", TextArg("member"), aliases=("wie is",))
@@ -105,7 +108,7 @@ class PeopleService:
         """The members most likely to know about a topic, and why."""
         topic = clean_line(str(args.get("topic"))).lstrip("#")
         words = topic.split()
-        found = await self.people.who(ctx.community.id, topic, words, WHO_LIMIT)
+        found = await self.people.who(ctx.community.id, topic, words, WHO_LIMIT, ctx.now)
         if not found:
             return Response(document(say(ctx.language, "who.none", topic=topic,
                                          expertise=Code(f"{ctx.prefix} me expertise {topic}"))))
@@ -150,7 +153,7 @@ class PeopleService:
     async def _set_topics(self, ctx: Context, kind: str, text: str) -> Response:
         topics = parse_topics(text)
         await self.people.set_topics(ctx.member.id, kind, topics)
-        shown = ", ".join(topics) or say_text(ctx.language, "roles.nobody")
+        shown = ", ".join(topics) or say_text(ctx.language, "me.none")
         return Response(document(say(ctx.language, f"me.{kind}_set", topics=shown)))
 
     async def _profile(self, ctx: Context, member: MemberInfo, *, own: bool) -> Document:

@@ -63,7 +63,7 @@ class RecordsService:
         notices = await self._erase(ctx, member)
         return Response(document(say(ctx.language, "forget.done", name=member.display_name)), notices=notices)
 
-    @command("me forget", TextArg("confirm", optional=True), aliases=("ik vergeet",))
+    @command("me forget", TextArg("confirm", optional=True, shown="[confirm]"), aliases=("ik vergeet",))
     async def forget_me(self, ctx: Context, args: Args) -> Response:
         """Erase your personal data (profile, accounts, settings); your posts stay, from "a former member"."""
         if str(args.get("confirm")).casefold() not in CONFIRM_WORDS:

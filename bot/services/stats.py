@@ -64,7 +64,7 @@ class StatsService:
             blocks.append(Paragraph(say(lang, "stats.top", names=names)))
         return Response(Document(tuple(blocks)))
 
-    @command("event noshow", EventArg(), TextArg("member"), aliases=("event afwezig",), role=Role.ORGANIZER)
+    @command("event noshow", EventArg(), TextArg("member", shown="<member> [undo]"), aliases=("event afwezig",), role=Role.ORGANIZER)
     async def no_show(self, ctx: Context, args: Args) -> Response:
         """After a coffee table: mark who signed up but did not come (add `undo` to take it back)."""
         number: int = args.get("event")

@@ -54,7 +54,7 @@ class SqlPeople:
                 "SELECT id, number, title, created_at FROM post WHERE community_id = :c AND author_id = :m "
                 "AND removed_at IS NULL ORDER BY created_at DESC, id DESC LIMIT :n", {**one, "n": RECENT})
             going = ("FROM signup s JOIN event e ON e.id = s.event_id WHERE e.community_id = :c "
-                     "AND s.member_id = :m AND s.state = 'going' AND e.status != 'cancelled' AND e.starts_at <= :now")
+                     "AND s.member_id = :m AND s.state = 'going' AND NOT s.no_show AND e.status != 'cancelled' AND e.starts_at <= :now")
             when = {**one, "now": stamp(session, now)}
             table_count = (await sql.all(f"SELECT count(*) {going}", when))[0][0]
             tables = await sql.all(f"SELECT e.number, e.title, e.starts_at {going} ORDER BY e.starts_at DESC "
@@ -70,7 +70,8 @@ class SqlPeople:
             recent_tables=tuple(TableAttended(n, t, read_stamp(at)) for n, t, at in tables),
         )
 
-    async def who(self, community_id: int, topic: str, words: Sequence[str], limit: int) -> list[Evidence]:
+    async def who(self, community_id: int, topic: str, words: Sequence[str], limit: int,
+                  now: datetime) -> list[Evidence]:
         """The members with evidence of knowing ``topic``, best first."""
         wanted = topic.casefold()
         tag = "".join(ch for ch in wanted if ch.isalnum() or ch == "-")
@@ -109,11 +110,12 @@ class SqlPeople:
                 ):
                     found[member_id]["comments"] += int(n)
             tables = [event_id for event_id, title in await sql.all(
-                "SELECT id, title FROM event WHERE community_id = :c AND status != 'cancelled'", c
+                "SELECT id, title FROM event WHERE community_id = :c AND status != 'cancelled' AND starts_at <= :now",
+                {**c, "now": stamp(session, now)}
             ) if wanted in title.casefold()]
             if tables:
                 for member_id, n in await sql.all(
-                    "SELECT member_id, count(*) FROM signup WHERE state = 'going' "
+                    "SELECT member_id, count(*) FROM signup WHERE state = 'going' AND NOT no_show "
                     f"AND event_id IN ({', '.join(map(str, tables))}) GROUP BY member_id", c
                 ):
                     found[member_id]["tables"] += int(n)

@@ -82,7 +82,7 @@ def test_run_uses_bot_toml_in_the_current_folder(tmp_path: Path) -> None:
     assert (tmp_path / "mine.db").exists()
 
 
-@pytest.mark.parametrize("command", ["run", "console", "check-config", "migrate"])
+@pytest.mark.parametrize("command", ["run", "console", "check-config", "migrate", "outbox", "export", "import"])
 def test_every_subcommand_has_help(command: str) -> None:
     result = kenniscafe(command, "--help")
     assert result.returncode == 0

@@ -41,6 +41,8 @@ async def test_profiles_tell_what_the_community_knows(transcript: Transcript) ->
     assert "anna (member)" in theirs and "#1 Koffie in Utrecht" in theirs and "Coffee pairing" not in theirs
     assert 'I don\'t know "nemo"' in await say("!kc whois nemo")
     assert "At most 10 topics" in await say("!kc me interests " + ", ".join(f"t{i}" for i in range(11)))
+    assert "Your interests: none." in await say("!kc me interests -", as_user="anna")
+    assert "Interests: none yet." in await say("!kc me", as_user="anna")
 
 
 async def test_who_ranks_by_evidence_and_says_why(transcript: Transcript) -> None:
