@@ -34,7 +34,7 @@ import json
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,7 +42,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bench.common import REPO_ROOT, Result, cache_dir, percentile, warm_file
+from bench.common import REPO_ROOT, Result, cache_dir, percentile, time_statements, warm_file
 from storage.engine import Database, sqlite_url_for_path
 from storage.search import (
     BODY_WEIGHT,
@@ -287,16 +287,6 @@ def _fts_query(words: Sequence[str]) -> str:
     return " ".join('"' + " ".join(tokenize(word)) + '"' for word in words)
 
 
-def _time_raw(con: sqlite3.Connection, queries: list[list[str]], statement: Callable[[list[str]], tuple[str, tuple[Any, ...]]]) -> list[float]:
-    timings = []
-    for words in queries:
-        sql, args = statement(words)
-        started = time.perf_counter()
-        con.execute(sql, args).fetchall()
-        timings.append((time.perf_counter() - started) * 1000)
-    return timings
-
-
 def _fts_statement(words: list[str]) -> tuple[str, tuple[Any, ...]]:
     return (
         "SELECT rowid FROM post_fts WHERE post_fts MATCH ? ORDER BY bm25(post_fts) LIMIT 10",
@@ -419,9 +409,9 @@ def run(quick: bool) -> list[Result]:
         for name, queries in sets.items():
             sample = queries[: params.baseline_queries]
             warm_file(path)
-            fts = _time_raw(con, sample, _fts_statement)
+            fts = time_statements(con, sample, _fts_statement)
             warm_file(path)
-            like = _time_raw(con, sample, _like_statement)
+            like = time_statements(con, sample, _like_statement)
             timings, found = ours[name]
             for q in (50, 95, 99):
                 value = percentile(timings, q)

@@ -19,6 +19,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import func, select
+from sqlmodel import col
+
 from adapters.runtime import running_core
 from bench.common import Result, cache_dir
 from bot.config import Settings
@@ -83,10 +86,8 @@ async def _ours(path: Path, members: int, events: int) -> float:
         await core.deliverer.idle()
         elapsed = time.perf_counter() - start
         async with core.db.read() as session:
-            from sqlalchemy import func, select
-
             going = (await session.execute(
-                select(func.count()).select_from(Signup).where(Signup.state == "going"))).scalar_one()
+                select(func.count()).select_from(Signup).where(col(Signup.state) == "going"))).scalar_one()
     assert len(messenger.sent) == len(messages), (len(messenger.sent), len(messages))
     assert going == events * min(CAPACITY, members), going
     return len(messages) / elapsed

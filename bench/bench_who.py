@@ -27,7 +27,6 @@ import random
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -41,7 +40,7 @@ from bench.bench_search import (
     vocabulary,
     zipf_weights,
 )
-from bench.common import Result, cache_dir, percentile, warm_file
+from bench.common import Result, cache_dir, percentile, time_statements, warm_file
 from bot.services.people import WHO_LIMIT
 from storage.engine import Database, sqlite_url_for_path
 from storage.repositories.people import SqlPeople
@@ -135,17 +134,6 @@ def _fts(topic: str) -> tuple[str, tuple[object, ...]]:
     return sql, (phrase, COMMUNITY_ID, WHO_LIMIT)
 
 
-def _raw(con: sqlite3.Connection, topics: list[str],
-         statement: Callable[[str], tuple[str, tuple[object, ...]]]) -> list[float]:
-    timings = []
-    for topic in topics:
-        sql, args = statement(topic)
-        started = time.perf_counter()
-        con.execute(sql, args).fetchall()
-        timings.append((time.perf_counter() - started) * 1000)
-    return timings
-
-
 def run(quick: bool) -> list[Result]:
     params = QUICK if quick else FULL
     path = _with_evidence(params)
@@ -168,8 +156,8 @@ def run(quick: bool) -> list[Result]:
         for name, topics in sets.items():
             sample = topics[: params.baseline_queries]
             warm_file(path)
-            like = _raw(con, sample, _like)
-            fts = _raw(con, sample, _fts)
+            like = time_statements(con, sample, _like)
+            fts = time_statements(con, sample, _fts)
             everything += ours[name]
             results.append(Result(
                 f"who, {name}: p95", percentile(ours[name], 95), "ms",

@@ -14,9 +14,13 @@ import os
 import platform
 import sqlite3
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
+
+Query = TypeVar("Query")
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -79,3 +83,16 @@ def machine_info() -> dict[str, str]:
         "Python": sys.version.split()[0],
         "SQLite": sqlite3.sqlite_version,
     }
+
+
+def time_statements(con: sqlite3.Connection, queries: Sequence[Query],
+                    statement: Callable[[Query], tuple[str, tuple[Any, ...]]]) -> list[float]:
+    """Milliseconds each query's SQL statement takes on a raw sqlite3
+    connection, fetching every row: the baseline beside our own code."""
+    timings = []
+    for query in queries:
+        sql, args = statement(query)
+        started = time.perf_counter()
+        con.execute(sql, args).fetchall()
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings

@@ -2,7 +2,8 @@
 
 A minute tick asks for due reminders; a cron trigger per community (in its
 time zone, APScheduler) asks for the digest, and one knock at start-up
-catches up on a digest whose moment passed while the bot was down; a slow
+catches up on a digest whose moment passed while the bot was down; coffee
+pairing rounds are knocked the same way; a slow
 tick prunes what need not be kept. No job carries state: what was sent is
 in the outbound ledger, so a restart, a missed tick or a second process
 loses and doubles nothing.
@@ -18,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -53,27 +54,25 @@ class JobScheduler:
         self._tickers: list[asyncio.Task[None]] = []
         now = datetime.now(UTC)
         for community in communities:
-            if community.digest_weekday is None or community.digest_time is None:
-                continue
-            self._scheduler.add_job(
-                self._run,
-                CronTrigger(day_of_week=_WEEKDAYS[community.digest_weekday], hour=community.digest_time.hour,
-                            minute=community.digest_time.minute, timezone=community.timezone),
-                args=[bot.post_due_digests], id=f"digest-{community.id}",
-                # Coalesce: several missed firings are one digest. The grace matches
-                # the core's, which is what really decides (by the ledger).
-                coalesce=True, max_instances=1, misfire_grace_time=int(DIGEST_GRACE.total_seconds()),
-            )
-            if community.pairing_weekday is not None and community.pairing_time is not None:
-                self._scheduler.add_job(
-                    self._run,
-                    CronTrigger(day_of_week=_WEEKDAYS[community.pairing_weekday], hour=community.pairing_time.hour,
-                                minute=community.pairing_time.minute, timezone=community.timezone),
-                    args=[bot.hold_pairing_rounds], id=f"pairing-{community.id}",
-                    coalesce=True, max_instances=1, misfire_grace_time=int(ROUND_GRACE.total_seconds()),
-                )
+            # Coalesce: several missed firings are one digest or round. The grace
+            # matches the core's, which is what really decides (by the ledger).
+            self._weekly(community, community.digest_weekday, community.digest_time, bot.post_due_digests,
+                         f"digest-{community.id}", int(DIGEST_GRACE.total_seconds()))
+            self._weekly(community, community.pairing_weekday, community.pairing_time, bot.hold_pairing_rounds,
+                         f"pairing-{community.id}", int(ROUND_GRACE.total_seconds()))
         self._scheduler.add_job(self._run, args=[bot.post_due_digests], id="digest-catch-up", next_run_time=now)
         self._scheduler.add_job(self._run, args=[bot.hold_pairing_rounds], id="pairing-catch-up", next_run_time=now)
+
+    def _weekly(self, community: CommunityInfo, weekday: int | None, at: time | None, job: Job,
+                job_id: str, grace_seconds: int) -> None:
+        """A knock on ``weekday`` at ``at`` in the community's zone (none when off)."""
+        if weekday is None or at is None:
+            return
+        self._scheduler.add_job(
+            self._run,
+            CronTrigger(day_of_week=_WEEKDAYS[weekday], hour=at.hour, minute=at.minute, timezone=community.timezone),
+            args=[job], id=job_id, coalesce=True, max_instances=1, misfire_grace_time=grace_seconds,
+        )
 
     def job_ids(self) -> list[str]:
         """The scheduled jobs, for logs and tests."""

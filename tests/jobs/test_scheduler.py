@@ -19,10 +19,15 @@ async def test_jobs_for_reminders_each_digest_and_pairing_and_catch_ups(tmp_path
                                                       "pairing-catch-up"])
 
 
-async def test_no_digest_job_when_the_digest_is_off(tmp_path: Path) -> None:
+async def test_digest_off_keeps_pairing_and_pairing_off_keeps_the_digest(tmp_path: Path) -> None:
     settings = console_settings(tmp_path / "o.db", digest="off")
     async with console_on(tmp_path / "o.db", settings=settings) as console:
-        assert "digest-1" not in JobScheduler(console.bot, console.bot.communities).job_ids()
+        jobs = JobScheduler(console.bot, console.bot.communities).job_ids()
+        assert "digest-1" not in jobs and "pairing-1" in jobs
+    settings = console_settings(tmp_path / "p.db", pairing="off")
+    async with console_on(tmp_path / "p.db", settings=settings) as console:
+        jobs = JobScheduler(console.bot, console.bot.communities).job_ids()
+        assert "digest-1" in jobs and "pairing-1" not in jobs
 
 
 async def test_stop_waits_for_the_job_in_hand(tmp_path: Path) -> None:
