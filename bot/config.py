@@ -404,7 +404,7 @@ def _from_env(value: str, annotation: Any) -> object:
     # validation, which then reports the bad value against its variable.
     if annotation is bool:
         return _ENV_BOOLS.get(value.strip().lower(), value)
-    if annotation is int and value.strip().isdigit():
+    if annotation is int and value.strip().isascii() and value.strip().isdigit():
         return int(value)
     return value
 

@@ -206,7 +206,7 @@ class EventForm:
 
 _FROM_RE = re.compile(r"(?:from|van)\s+(\S+)", re.IGNORECASE)
 _UNLIMITED = {"none", "unlimited", "onbeperkt", "-"}
-_WHOLE_NUMBER = re.compile(r"[0-9]{1,6}")  # ASCII digits only: "²" or "١٢" are not capacities
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,6}")
 MAX_CAPACITY = 10_000
 MAX_TAG = 50
 MAX_TAGS = 10
@@ -214,14 +214,23 @@ MAX_SEARCH_WORDS = 10
 MAX_REASON = 500
 
 
+def whole_number(text: str, low: int, high: int) -> int | None:
+    """``text`` as a whole number from ``low`` to ``high``, or None: ASCII
+    digits only, so "²" or "١٢" (which ``int`` and ``isdigit`` take) are no number."""
+    if not _WHOLE_NUMBER.fullmatch(text) or not low <= int(text) <= high:
+        return None
+    return int(text)
+
+
 def parse_capacity(token: str) -> int | None:
     """A capacity: a whole number from 1 to 10,000; ``none``/``unlimited`` for no limit."""
     text = token.strip()
     if text.lower() in _UNLIMITED:
         return None
-    if not _WHOLE_NUMBER.fullmatch(text) or not 1 <= int(text) <= MAX_CAPACITY:
+    capacity = whole_number(text, 1, MAX_CAPACITY)
+    if capacity is None:
         raise ArgError("arg.bad_capacity", token=text[:20], limit=f"{MAX_CAPACITY:,}")
-    return int(text)
+    return capacity
 
 
 @dataclass(frozen=True)

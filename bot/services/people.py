@@ -53,7 +53,8 @@ class PeopleService:
     @command("role", TextArg("member", shown="<member> member|organizer|manager"), aliases=("rol",), role=Role.MANAGER)
     async def role(self, ctx: Context, args: Args) -> Response:
         """Give a member a role: member, organizer or manager."""
-        words = str(args.get("member")).split()
+        # The role is the last word: a display name may have spaces.
+        words = str(args.get("member")).rsplit(maxsplit=1)
         if len(words) != 2:
             raise ArgError("arg.role_usage")
         name, wanted = words

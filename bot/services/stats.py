@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from bot.commands.args import ArgError, EventArg, TextArg
+from bot.commands.args import ArgError, EventArg, TextArg, whole_number
 from bot.commands.registry import Args, Context, Response, command
 from bot.domain import Contributor, Role, WeekStats
 from bot.messages import count, say, say_text
@@ -34,9 +34,10 @@ def parse_weeks(text: str) -> int:
     """``stats 8`` → 8; empty → the default; anything else is refused."""
     if not text:
         return DEFAULT_WEEKS
-    if not text.isdigit() or not 1 <= int(text) <= MAX_WEEKS:
+    weeks = whole_number(text, 1, MAX_WEEKS)
+    if weeks is None:
         raise ArgError("arg.bad_weeks", token=text[:20], limit=MAX_WEEKS)
-    return int(text)
+    return weeks
 
 
 class StatsService:

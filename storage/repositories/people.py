@@ -88,27 +88,27 @@ class SqlPeople:
             ):
                 if _overlaps(declared.casefold(), wanted):
                     found[member_id][kind] = 1
-            tagged = {post_id for (post_id,) in await sql.all(
-                "SELECT pt.post_id FROM posttag pt JOIN tag t ON t.id = pt.tag_id "
-                "WHERE t.community_id = :c AND t.name = :tag", {**c, "tag": tag})} if tag else set()
-            posts = tagged | set(matches)
-            if posts:
-                marks = ", ".join(str(int(p)) for p in posts)  # ids from our own queries
-                for post_id, author in await sql.all(
-                    f"SELECT id, author_id FROM post WHERE id IN ({marks}) AND removed_at IS NULL", c
-                ):
-                    found[author]["tagged" if post_id in tagged else "other"] += 1
-                for author, n in await sql.all(
-                    f"SELECT p.author_id, count(*) FROM reaction r JOIN post p ON p.id = r.post_id "
-                    f"WHERE p.id IN ({marks}) AND p.removed_at IS NULL AND r.member_id != p.author_id "
-                    "GROUP BY p.author_id", c
-                ):
-                    found[author]["reactions"] += int(n)
-                for member_id, n in await sql.all(
-                    f"SELECT k.member_id, count(*) FROM comment k JOIN post p ON p.id = k.post_id "
-                    f"WHERE p.id IN ({marks}) AND p.removed_at IS NULL GROUP BY k.member_id", c
-                ):
-                    found[member_id]["comments"] += int(n)
+            # The posts that are evidence, each once (tagged wins), counted per
+            # member in the database: a popular tag is thousands of posts.
+            matched = ", ".join(str(int(p)) for p in matches) or "NULL"  # ids from our own query
+            hits = (
+                "WITH hit AS (SELECT p.id, p.author_id, max(h.tagged) AS tagged FROM ("
+                "SELECT pt.post_id AS id, 1 AS tagged FROM posttag pt JOIN tag t ON t.id = pt.tag_id "
+                "WHERE t.community_id = :c AND t.name = :tag "
+                f"UNION ALL SELECT id, 0 FROM post WHERE id IN ({matched})"
+                ") h JOIN post p ON p.id = h.id WHERE p.removed_at IS NULL GROUP BY p.id, p.author_id) "
+            )
+            for member_id, kind, n in await sql.all(
+                hits
+                + "SELECT author_id, CASE WHEN tagged = 1 THEN 'tagged' ELSE 'other' END, count(*) FROM hit "
+                "GROUP BY author_id, tagged "
+                "UNION ALL SELECT h.author_id, 'reactions', count(*) FROM reaction r JOIN hit h ON h.id = r.post_id "
+                "WHERE r.member_id != h.author_id GROUP BY h.author_id "
+                "UNION ALL SELECT k.member_id, 'comments', count(*) FROM comment k JOIN hit h ON h.id = k.post_id "
+                "GROUP BY k.member_id",
+                {**c, "tag": tag or None},
+            ):
+                found[member_id][kind] += int(n)
             tables = [event_id for event_id, title in await sql.all(
                 "SELECT id, title FROM event WHERE community_id = :c AND status != 'cancelled' AND starts_at <= :now",
                 {**c, "now": stamp(session, now)}

@@ -51,6 +51,12 @@ def bot_lines(output: str) -> list[str]:
         ("!kc search " + " ".join(f"w{i}" for i in range(11)), "Search for at most 10 words"),
         ("!kc recent #" + "t" * 60, "is not a tag"),
         ("!kc show #١٢", "is not a post id"),
+        ("!kc stats ²", '"²" is not a number of weeks'),
+        ("!kc stats 27", "from 1 to 26"),
+        ("!kc me interests " + ", ".join(f"t{i}" for i in range(11)), "At most 10 topics"),
+        ("!kc who " + "w" * 51, "<topic> is 51 characters long; the limit is 50"),
+        ("!kc role @nobody manager", 'I don\'t know "@nobody"'),
+        ("!kc role rene boss", "member, organizer or manager"),
         ("!kc " + "x " * 15_000, "That message is too long"),
     ],
 )
@@ -119,7 +125,10 @@ _VALID = {
     "when": ["2030-01-01 10:00", "friday 9:30", "morgen 10:00", "2020-01-01 10:00", "yesterday", "soon"],
     "capacity": ["1", "3", "10000", "10001", "unlimited", "0", "-1", "²"],
     "tag": ["#koffie", "#a", "#" + "t" * 60],
-    "member": ["@rene", "@anna", "@nobody"],
+    "member": ["@rene", "@anna", "@nobody", "piet\u202e"],
+    "role": ["member", "organizer", "manager", "organiser", "admin"],
+    "code": ["ABCD-EFGH", "abcdefgh", "0000-0000"],
+    "weeks": ["1", "4", "26", "27", "0", "-3", "²", "99999999999999999999"],
 }
 _GRAMMAR = {
     "help": ["", "{text}", "event new", "post"], "post": ["{text} | {text} {tag}", "{text}", "| {text}"],
@@ -134,6 +143,12 @@ _GRAMMAR = {
     "join": ["{event}"], "leave": ["{event}"], "interested": ["{event}"], "ics": ["{event}"],
     "digest": ["", "preview"], "digest on": [""], "digest off": [""], "aanmelden": ["{event}"],
     "zoek": ["{text}"], "jion": ["{event}"], "": ["{text}"],
+    "role": ["{member} {role}", "{member}", "{text} {role}"], "roles": ["", "{text}"], "me": ["", "{text}"],
+    "me interests": ["{text}", "{text}, {text}"], "me expertise": ["{text}", "-"], "whois": ["{member}", "{text}"],
+    "who": ["{text}", "{tag}"], "pair on": [""], "pair off": [""], "pair status": ["", "{text}"],
+    "link": ["", "{code}", "{text}"], "unlink": ["", "{text}"], "stats": ["", "{weeks}"],
+    "event noshow": ["{event} {member}", "{event} {member} undo", "{event} {text}"], "export": ["", "{text}"],
+    "forget": ["{member}", "{text}"], "me forget": ["", "confirm", "{text}"],
 }
 _SLOT = re.compile(r"\{(\w+)\}")
 
@@ -189,12 +204,13 @@ _ids = itertools.count(1)
 async def one_reply(core: Core, messenger: RecordingMessenger, line: str, user: str) -> None:
     stored = await core.bot.handle(MessageReceived(Actor("console", user, user), MessageRef(
         RoomRef("console", "console"), f"fuzz{next(_ids)}"), line, event_id=f"fuzz-{next(_ids)}"))
-    replies = [row for row in stored if row.message.kind == Kind.ROOM]
+    # The answer: in the room, or privately to the one who asked (a link code).
+    replies = [row for row in stored if row.message.kind in (Kind.ROOM, Kind.PRIVATE)]
     assert len(replies) == 1, (line[:200], replies)
     (reply,) = replies
     await core.deliverer.settled([row.id for row in stored])
-    text = messenger.sent[-1][1] if messenger.sent else ""
-    assert INTERNAL_ERROR not in text.lower(), (line[:200], text)
+    texts = [text for _, text in messenger.sent[-len(stored):]]
+    assert not any(INTERNAL_ERROR in text.lower() for text in texts), (line[:200], texts)
     check_renderings(reply)
 
 

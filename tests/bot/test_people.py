@@ -16,12 +16,14 @@ async def test_managers_give_roles_and_everyone_sees_who_has_them(transcript: Tr
     assert "Only managers can use `!kc role`. Ask a manager (rene)" in await say("!kc role anna manager", as_user="piet")
     assert "anna is organizer already." in await say("!kc role anna organisator", as_user="rene")
     assert 'I don\'t know "@nobody" in this community' in await say("!kc role @nobody organizer")
+    await say("!kc me", as_user="Anna de Vries")  # a display name with spaces, as on Matrix
+    assert "Anna de Vries is now organizer." in await say("!kc role Anna de Vries organizer", as_user="rene")
     assert '"boss" is not a role; use member, organizer or manager.' in await say("!kc role anna boss")
     assert "Name a member and a role." in await say("!kc role anna")
     assert "You are the last manager" in await say("!kc role rene member")
     await say("!kc role anna manager")
     assert "rene is now member." in await say("!kc role rene member")
-    assert "Managers: anna. Organizers: nobody." in await say("!kc roles")
+    assert "Managers: anna. Organizers: Anna de Vries." in await say("!kc roles")
 
 
 async def test_profiles_tell_what_the_community_knows(transcript: Transcript) -> None:
