@@ -10,10 +10,8 @@ store the instant in UTC.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
-
-WHEN_EXAMPLE = "friday 9:30"
 
 
 @dataclass(frozen=True)
@@ -55,3 +53,9 @@ def parse_when(text: str, timezone: str, now: datetime) -> datetime | WhenProble
     if moment <= now:
         return WhenProblem("past", moment)
     return moment
+
+
+def iso_example(now: datetime) -> str:
+    """An ISO date a week ahead (``2026-12-11 09:30``): an example that is
+    never in the past."""
+    return f"{(now + timedelta(days=7)):%Y-%m-%d} 09:30"

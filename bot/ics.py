@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain import EventInfo, EventStatus
+from bot.messages import say_text
 
 # Coffee tables have no end time; calendars need one, and most last this long.
 DEFAULT_DURATION = timedelta(hours=1, minutes=30)
@@ -17,7 +18,8 @@ def event_uid(community_name: str, event: EventInfo) -> str:
     return f"event-{event.id}-{slug}@kenniscafe"
 
 
-def event_calendar(community_name: str, timezone: str, event: EventInfo, now: datetime, sequence: int = 0) -> bytes:
+def event_calendar(community_name: str, timezone: str, event: EventInfo, now: datetime, sequence: int = 0,
+                   language: str = "en") -> bytes:
     """A VCALENDAR with one VEVENT for ``event``, times in the community zone."""
     # icalendar is large and rarely needed: load it with the first calendar file.
     from icalendar import Calendar
@@ -36,7 +38,8 @@ def event_calendar(community_name: str, timezone: str, event: EventInfo, now: da
     vevent.add("dtend", start + DEFAULT_DURATION)
     vevent.add("summary", f"E{event.number} {event.title}")
     vevent.add("location", event.location)
-    vevent.add("description", f"{community_name}: coffee table E{event.number}. Sign up with `join E{event.number}`.")
+    vevent.add("description", say_text(language, "ics.description", community=community_name,
+                                       ref=f"E{event.number}", join=f"`join E{event.number}`"))
     vevent.add("sequence", sequence)
     vevent.add("status", "CANCELLED" if event.status == EventStatus.CANCELLED else "CONFIRMED")
     calendar.add_component(vevent)

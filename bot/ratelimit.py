@@ -15,7 +15,7 @@ class Verdict(Enum):
     """What to do with a command."""
 
     RUN = "run"
-    SLOW_DOWN = "slow down"  # refused, with one answer saying so
+    SLOW_DOWN = "slow_down"  # refused, with one answer saying so
     IGNORE = "ignore"  # refused again: silence until the bucket refills
 
 

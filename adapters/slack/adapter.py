@@ -62,6 +62,7 @@ from bot.incoming import (
     ReactionAdded,
     RoomRef,
 )
+from bot.messages import say_text
 from bot.outgoing import DeliveryFailed, Kind, Outgoing, Queued
 from bot.paging import paginate
 from bot.ports import Clock
@@ -86,7 +87,6 @@ _TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_un
                      "invalid_auth", "not_authed", "account_inactive", "token_revoked", "team_added_to_org"}
 # The bot may not post here: it was never invited (or the channel is gone).
 _NOT_HERE = {"not_in_channel", "channel_not_found", "is_archived"}
-_INVITE_HINT = "(I'm not in this channel, so I answered here. Invite me with /invite to post in it.)"
 
 CommunityOf = Callable[[RoomRef], tuple[str, str] | None]  # room → (time zone, language)
 
@@ -206,7 +206,8 @@ class SlackAdapter:
         except SlackApiError as error:
             if _error_code(error) not in _NOT_HERE or outgoing.reply_handle is None:
                 raise
-            doc = Document((*outgoing.doc.blocks, paragraph(_INVITE_HINT)))
+            _, language = self._community_of(room(outgoing.room_id)) or ("UTC", "en")
+            doc = Document((*outgoing.doc.blocks, paragraph(say_text(language, "slack.not_in_channel"))))
             await self._respond(outgoing.reply_handle, doc, in_channel=True)
             return []
 
@@ -316,7 +317,8 @@ class SlackAdapter:
             self._in_background(self._deliver(slash_command(body)))
 
     async def _open_form(self, body: dict[str, Any]) -> None:
-        await self.client.views_open(trigger_id=body["trigger_id"], view=event_form_view(body["channel_id"]))
+        _, language = self._community_of(room(body["channel_id"])) or ("UTC", "en")
+        await self.client.views_open(trigger_id=body["trigger_id"], view=event_form_view(body["channel_id"], language))
 
     async def _deliver(self, event: Incoming) -> None:
         async with self._handling:

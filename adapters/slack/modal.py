@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.commands.args import ArgError, parse_capacity
-from bot.dates import WhenProblem, parse_when
+from bot.dates import WhenProblem, iso_example, parse_when
 from bot.messages import say, say_text
 from bot.richtext import plain_inline
 from bot.timefmt import format_when
@@ -21,8 +21,11 @@ CALLBACK_ID = "kc_event_new"
 FIELDS = ("title", "date", "time", "place", "capacity")
 
 
-def event_form_view(channel_id: str) -> dict[str, Any]:
-    """The modal, remembering the channel it was opened from."""
+def event_form_view(channel_id: str, language: str) -> dict[str, Any]:
+    """The modal in the community's language, remembering the channel it was opened from."""
+
+    def label(key: str) -> str:
+        return say_text(language, f"form.{key}")
 
     def text_input(block_id: str, label: str, *, optional: bool = False, hint: str = "") -> dict[str, Any]:
         element: dict[str, Any] = {"type": "plain_text_input", "action_id": "value"}
@@ -35,17 +38,17 @@ def event_form_view(channel_id: str) -> dict[str, Any]:
         "type": "modal",
         "callback_id": CALLBACK_ID,
         "private_metadata": json.dumps({"channel": channel_id}),
-        "title": {"type": "plain_text", "text": "New coffee table"},
-        "submit": {"type": "plain_text", "text": "Announce"},
-        "close": {"type": "plain_text", "text": "Cancel"},
+        "title": {"type": "plain_text", "text": label("heading")},
+        "submit": {"type": "plain_text", "text": label("submit")},
+        "close": {"type": "plain_text", "text": label("cancel")},
         "blocks": [
-            text_input("title", "Title", hint="Koffietafel"),
-            {"type": "input", "block_id": "date", "label": {"type": "plain_text", "text": "Date"},
+            text_input("title", label("title")),
+            {"type": "input", "block_id": "date", "label": {"type": "plain_text", "text": label("date")},
              "element": {"type": "datepicker", "action_id": "value"}},
-            {"type": "input", "block_id": "time", "label": {"type": "plain_text", "text": "Time"},
+            {"type": "input", "block_id": "time", "label": {"type": "plain_text", "text": label("time")},
              "element": {"type": "timepicker", "action_id": "value"}},
-            text_input("place", "Place", hint="Winkwaves, Utrecht"),
-            text_input("capacity", "Seats", optional=True, hint="leave empty for no limit"),
+            text_input("place", label("place")),
+            text_input("capacity", label("seats"), optional=True, hint=label("seats_hint")),
         ],
     }
 
@@ -88,7 +91,7 @@ def field_errors(form: EventFormInput, timezone: str, language: str, now: dateti
     if isinstance(when, WhenProblem):
         shown = format_when(when.moment, timezone, language) if when.moment else when_text
         errors["date"] = say_text(language, f"when.{when.reason}", text=when_text, shown=shown,
-                                  example="friday 9:30", iso="2026-12-11 09:30")
+                                  example=say_text(language, "example.when"), iso=iso_example(now))
     if form.values.get("capacity"):
         try:
             parse_capacity(form.values["capacity"])

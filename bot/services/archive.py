@@ -18,7 +18,7 @@ from bot.domain import (
     SourceMessage,
 )
 from bot.incoming import QuotedMessage
-from bot.messages import count, say
+from bot.messages import count, say, say_text
 from bot.ports import Archive, Directory
 from bot.richtext import (
     Bold,
@@ -173,7 +173,7 @@ class ArchiveService:
         """Tags of visible posts with their counts."""
         counts = await self.archive.tag_counts(ctx.community.id)
         if not counts:
-            example = Code(f"{ctx.prefix} post Title | text #tag")
+            example = Code(f"{ctx.prefix} {say_text(ctx.language, 'example.post')}")
             return Response(document(say(ctx.language, "tags.none", example=example)))
         listing = join_inlines(
             (inlines(tag_text(tag), f" {n}") for tag, n in counts), " · "

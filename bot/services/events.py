@@ -14,7 +14,7 @@ from bot.commands.args import (
     TextArg,
 )
 from bot.commands.registry import Args, Attachment, Context, DirectNotice, Response, command
-from bot.dates import WHEN_EXAMPLE, WhenProblem, parse_when
+from bot.dates import WhenProblem, iso_example, parse_when
 from bot.domain import (
     Anchor,
     CommunityInfo,
@@ -53,7 +53,6 @@ _STOPPED_BY = {
     "ended": "event.ended",
 }
 JOIN_EMOJI = "✅"
-ISO_EXAMPLE = "2026-12-11 09:30"
 
 
 def event_ref(number: int) -> Bold:
@@ -240,7 +239,8 @@ class EventsService:
         found = await self.events.get_event(ctx.community.id, number)
         if found is None:
             return self._not_found(ctx, number)
-        content = event_calendar(ctx.community.name, ctx.community.timezone, found.info, ctx.now)
+        content = event_calendar(ctx.community.name, ctx.community.timezone, found.info, ctx.now,
+                                 language=ctx.language)
         caption = document(say(ctx.language, "event.ics", ref=event_ref(number), title=found.info.title))
         return Response(caption, attachment=Attachment(f"E{number}.ics", content, "text/calendar"))
 
@@ -379,7 +379,7 @@ class EventsService:
         parsed = parse_when(text, ctx.community.timezone, ctx.now)
         if not isinstance(parsed, WhenProblem):
             return parsed
-        example, iso = Code(WHEN_EXAMPLE), Code(ISO_EXAMPLE)
+        example, iso = Code(say_text(ctx.language, "example.when")), Code(iso_example(ctx.now))
         if parsed.moment is not None:
             shown = self._when_text(ctx.community, parsed.moment)
             return Response(document(say(ctx.language, "when.past", text=text, shown=shown, example=example)))

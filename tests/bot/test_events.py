@@ -128,7 +128,8 @@ async def test_members_cannot_organize(transcript: Transcript) -> None:
 
 
 async def test_bad_dates_and_capacities_are_refused_with_an_example(transcript: Transcript) -> None:
-    assert '"someday" is not a date I can read. Try e.g. `friday 9:30` or `2026-12-11 09:30`.' in await transcript.say(
+    # the ISO example is a week after the (fake) clock: never in the past
+    assert '"someday" is not a date I can read. Try e.g. `friday 9:30` or `2026-12-05 09:30`.' in await transcript.say(
         "!kc event new X | someday | Here")
     assert '"gisteren 10:00" is in the past (Fri 27 Nov 10:00). Give a future time' in await transcript.say(
         "!kc event new X | gisteren 10:00 | Here")

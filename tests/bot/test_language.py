@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.messages import CATALOG
 from tests.conftest import console_on, console_settings
 
 
@@ -23,8 +22,3 @@ async def test_dutch_community_gets_dutch_replies(tmp_path: Path) -> None:
     assert "#1 Koffie — door rene," in text
     assert "Niets gevonden voor “thee”" in text
     assert 'Onbekend commando "afmeldn". Bedoel je `leave`?' in text
-
-
-def test_every_sentence_has_english_and_dutch() -> None:
-    missing = [key for key, forms in CATALOG.items() if not forms.get("en") or not forms.get("nl")]
-    assert missing == []
