@@ -34,11 +34,16 @@ def format_day(moment: datetime, timezone: str, language: str, *, now: datetime 
     return text
 
 
-def format_when(moment: datetime, timezone: str, language: str) -> str:
-    """``Fri 11 Dec 09:30``: weekday, day, month and time in the community zone."""
+def format_when(moment: datetime, timezone: str, language: str, *, now: datetime | None = None,
+                with_year: bool = False) -> str:
+    """``Fri 11 Dec 09:30``: weekday, day, month and time in the community
+    zone; with the year when asked, or when it is not the year of ``now``."""
     when = local(moment, timezone)
     weekdays = _WEEKDAYS.get(language, _WEEKDAYS["en"])
-    return f"{weekdays[when.weekday()]} {format_day(moment, timezone, language)} {when:%H:%M}"
+    day = format_day(moment, timezone, language, now=now)
+    if with_year and str(when.year) not in day:
+        day += f" {when.year}"
+    return f"{weekdays[when.weekday()]} {day} {when:%H:%M}"
 
 
 def latest_weekly_moment(weekday: int, at: time, timezone: str, now: datetime) -> datetime:

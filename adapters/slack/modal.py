@@ -87,9 +87,9 @@ def field_errors(form: EventFormInput, timezone: str, language: str, now: dateti
         if not form.values.get(field):
             errors[field] = say_text(language, "arg.missing", name=field)
     when_text = f"{form.values.get('date', '')} {form.values.get('time', '')}".strip()
-    when = parse_when(when_text, timezone, now)
+    when = parse_when(when_text, timezone, now, language)
     if isinstance(when, WhenProblem):
-        shown = format_when(when.moment, timezone, language) if when.moment else when_text
+        shown = format_when(when.moment, timezone, language, with_year=True) if when.moment else when_text
         errors["date"] = say_text(language, f"when.{when.reason}", text=when_text, shown=shown,
                                   example=say_text(language, "example.when"), iso=iso_example(now))
     if form.values.get("capacity"):

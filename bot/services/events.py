@@ -376,12 +376,12 @@ class EventsService:
         return say_text(lang, "event.change_capacity", new=after.capacity or unlimited, old=before.capacity or unlimited)
 
     def _when(self, ctx: Context, text: str) -> datetime | Response:
-        parsed = parse_when(text, ctx.community.timezone, ctx.now)
+        parsed = parse_when(text, ctx.community.timezone, ctx.now, ctx.language)
         if not isinstance(parsed, WhenProblem):
             return parsed
         example, iso = Code(say_text(ctx.language, "example.when")), Code(iso_example(ctx.now))
         if parsed.moment is not None:
-            shown = self._when_text(ctx.community, parsed.moment)
+            shown = format_when(parsed.moment, ctx.community.timezone, ctx.language, with_year=True)
             return Response(document(say(ctx.language, "when.past", text=text, shown=shown, example=example)))
         return Response(document(say(ctx.language, f"when.{parsed.reason}", text=text, example=example, iso=iso)))
 

@@ -131,7 +131,7 @@ async def test_bad_dates_and_capacities_are_refused_with_an_example(transcript: 
     # the ISO example is a week after the (fake) clock: never in the past
     assert '"someday" is not a date I can read. Try e.g. `friday 9:30` or `2026-12-05 09:30`.' in await transcript.say(
         "!kc event new X | someday | Here")
-    assert '"gisteren 10:00" is in the past (Fri 27 Nov 10:00). Give a future time' in await transcript.say(
+    assert '"gisteren 10:00" is in the past (Fri 27 Nov 2026 10:00). Give a future time' in await transcript.say(
         "!kc event new X | gisteren 10:00 | Here")
     assert '"tomorrow" has no time of day.' in await transcript.say("!kc event new X | tomorrow | Here", as_user="rene")
     assert '"0" is not a capacity' in await transcript.say("!kc event new X | friday 9:30 | Here | 0", as_user="rene")
