@@ -24,12 +24,13 @@ def local(moment: datetime, timezone: str) -> datetime:
     return moment.astimezone(ZoneInfo(timezone))
 
 
-def format_day(moment: datetime, timezone: str, language: str, *, now: datetime | None = None) -> str:
-    """``14 Nov`` (with the year when it is not the current one)."""
+def format_day(moment: datetime, timezone: str, language: str, *, now: datetime | None = None,
+               with_year: bool = False) -> str:
+    """``14 Nov``, with the year when asked or when it is not the year of ``now``."""
     when = local(moment, timezone)
     months = _MONTHS.get(language, _MONTHS["en"])
     text = f"{when.day} {months[when.month - 1]}"
-    if now is not None and local(now, timezone).year != when.year:
+    if with_year or (now is not None and local(now, timezone).year != when.year):
         text += f" {when.year}"
     return text
 
@@ -40,9 +41,7 @@ def format_when(moment: datetime, timezone: str, language: str, *, now: datetime
     zone; with the year when asked, or when it is not the year of ``now``."""
     when = local(moment, timezone)
     weekdays = _WEEKDAYS.get(language, _WEEKDAYS["en"])
-    day = format_day(moment, timezone, language, now=now)
-    if with_year and str(when.year) not in day:
-        day += f" {when.year}"
+    day = format_day(moment, timezone, language, now=now, with_year=with_year)
     return f"{weekdays[when.weekday()]} {day} {when:%H:%M}"
 
 
