@@ -29,6 +29,7 @@ from prompt_toolkit.patch_stdout import patch_stdout
 from adapters.console.adapter import CONSOLE_COMMANDS, ConsoleAdapter
 from adapters.console.terminal import typed_lines
 from adapters.log_redaction import LogRedaction
+from adapters.readers import readers_of
 from adapters.startup import StartupError
 from bot.app import Bot, Repositories, RoomMap
 from bot.config import Settings, parse_duration, platform_of
@@ -234,7 +235,7 @@ async def run_platforms(settings: Settings, *, secrets: LogRedaction | None = No
                 adapters.append(MatrixAdapter(settings.matrix, core.bot.handle, SqlAdapterState(core.db, clock),
                                               secrets=secrets.add if secrets else None))
             if settings.slack.enabled:
-                adapters.append(SlackAdapter(settings.slack, core.bot.handle, community_settings(core.bot), clock))
+                adapters.append(SlackAdapter(settings.slack, core.bot.handle, readers_of(core.bot), clock))
             for adapter in adapters:
                 await adapter.start()
                 core.attach(adapter)
@@ -261,17 +262,6 @@ def private_folder(path: Path) -> Path:
     if not path.exists():
         path.mkdir(parents=True, mode=0o700)
     return path
-
-
-def community_settings(bot: Bot) -> Callable[[RoomRef], tuple[str, str] | None]:
-    """Time zone and language of a room's community, for adapters that
-    check input before the core sees it (Slack's modal)."""
-
-    def lookup(room: RoomRef) -> tuple[str, str] | None:
-        community = bot.rooms.community_for(room)
-        return (community.timezone, community.language) if community else None
-
-    return lookup
 
 
 async def until_stopped(work: asyncio.Future[Any], stop: Callable[[], None], *, grace: float = 0.0) -> None:

@@ -17,7 +17,8 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.runtime import community_settings, running_core
+from adapters.readers import readers_of
+from adapters.runtime import running_core
 from adapters.slack.adapter import SlackAdapter
 from bench.common import Result, percentile
 from bot.config import Settings
@@ -47,7 +48,7 @@ async def _ours(count: int, folder: Path) -> list[float]:
                       "api_url": fake.api_url},
         })
         async with running_core(settings, SystemClock()) as core:
-            adapter = SlackAdapter(settings.slack, core.bot.handle, community_settings(core.bot), SystemClock())
+            adapter = SlackAdapter(settings.slack, core.bot.handle, readers_of(core.bot), SystemClock())
             core.attach(adapter)
             await adapter.start()
             times = await _ack_times(fake, count)

@@ -34,6 +34,7 @@ from bench.bench_search import (
     COMMUNITY_ID,
     DOMAIN_WORDS,
     FULL,
+    LANGUAGE,
     QUICK,
     Params,
     ensure_database,
@@ -44,7 +45,7 @@ from bench.common import Result, cache_dir, percentile, time_statements, warm_fi
 from bot.services.people import WHO_LIMIT
 from storage.engine import Database, sqlite_url_for_path
 from storage.repositories.people import SqlPeople
-from storage.search import tokenize
+from storage.search import analyzer_for, fts_query
 
 TARGET_P95_MS = 50.0
 STAMP = "%Y-%m-%d %H:%M:%S.%f"
@@ -128,7 +129,7 @@ def _like(topic: str) -> tuple[str, tuple[object, ...]]:
 
 
 def _fts(topic: str) -> tuple[str, tuple[object, ...]]:
-    phrase = '"' + " ".join(tokenize(topic.lstrip("#"))) + '"'
+    phrase = fts_query(analyzer_for(LANGUAGE).phrases([topic.lstrip("#")]), True)
     sql = ("SELECT p.author_id, count(*) FROM post_fts JOIN post p ON p.id = post_fts.rowid "
            "WHERE post_fts MATCH ? AND p.community_id = ? GROUP BY p.author_id ORDER BY 2 DESC LIMIT ?")
     return sql, (phrase, COMMUNITY_ID, WHO_LIMIT)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.commands.registry import Context, Registry, Response
-from bot.domain import CommunityInfo, SourceMessage
+from bot.domain import CommunityInfo, SourceMessage, reading_language
 from bot.incoming import (
     Actor,
     ButtonPressed,
@@ -38,7 +38,7 @@ from bot.incoming import (
     RoomRef,
     sanitized,
 )
-from bot.messages import say, say_text
+from bot.messages import localized_usage, say, say_text, typed_command, verb
 from bot.outgoing import DirectNotice, Kind, Outgoing, Queued
 from bot.ports import (
     Archive,
@@ -56,7 +56,7 @@ from bot.ports import (
     Transactions,
 )
 from bot.ratelimit import CommandRateLimit, Verdict
-from bot.refusal import Refusal
+from bot.refusal import Refusal, UsageWords
 from bot.richtext import Code, Document, document
 from bot.services.archive import BOOKMARK, ArchiveService
 from bot.services.digest import DigestService
@@ -219,7 +219,7 @@ class Bot:
                 return sends
 
             try:
-                await self._decide(decide)
+                await self._decide(community, decide)
             except Exception:
                 log.exception("%s of %s failed; the next tick tries again", what, community.name)
                 continue
@@ -238,7 +238,7 @@ class Bot:
             return []
         event = sanitized(event)
         try:
-            return await self._decide(lambda: self._route(community, event), claim=event)
+            return await self._decide(community, lambda: self._route(community, event), claim=event)
         except _Repeat:
             log.info("dropping repeated %s event %s", room_of(event).platform, event.event_id)
             return []
@@ -251,17 +251,18 @@ class Bot:
         # if even that fails, the database is what failed, and the error goes
         # to the adapter, which lets the platform deliver the event again.
         try:
-            return await self._decide(lambda: self._answer(event, reply), claim=event, always_claim=True)
+            return await self._decide(community, lambda: self._answer(event, reply), claim=event,
+                                      always_claim=True)
         except _Repeat:
             return []
 
-    async def _decide(self, produce: Produce, claim: Incoming | None = None, *,
+    async def _decide(self, community: CommunityInfo, produce: Produce, claim: Incoming | None = None, *,
                       always_claim: bool = False) -> list[Queued]:
         """One unit of work: what ``produce`` changes, the claim of the event
         (when it changed or answers anything, or ``always_claim``), and the
         messages it returns, stored for delivery."""
         async with self.repos.transactions.atomic() as unit:
-            addressed = await self._addressed(await produce())
+            addressed = await self._addressed(await produce(), community)
             if claim is not None and claim.event_id is not None and (addressed or unit.wrote or always_claim):
                 platform = room_of(claim).platform
                 if not await self.repos.ledger.claim_inbound(platform, claim.event_id, self.clock.now()):
@@ -294,7 +295,8 @@ class Bot:
                                                      self.clock.now())
         except Refusal as refusal:  # the edited post no longer reads as one
             post, _ = self.registry.lookup(["post"])
-            response = Response(self._refusal(community.language, refusal, post.usage(self.prefix) if post else ""))
+            language = reading_language(community, member)
+            response = Response(self._refusal(language, refusal, post.usage(self.prefix, language) if post else ""))
         if response is None:
             return []
         return self._in_room(response, edit.original.room, reply_to=edit.original.message_id)
@@ -320,31 +322,32 @@ class Bot:
             return []
         if verdict is Verdict.SLOW_DOWN:
             limit = self.rate_limit
-            slow = say(community.language, "error.slow_down", burst=limit.burst, per_minute=limit.per_minute)
+            slow = say(reading_language(community, member), "error.slow_down", burst=limit.burst, per_minute=limit.per_minute)
             return await self._answer(message, Response(document(slow)))
         ctx = Context(community, member, message, self.prefix, self.clock.now())
         return await self._answer(message, await self._run_command(ctx, text))
 
     async def _run_command(self, ctx: Context, text: str) -> Response:
         language = ctx.language
-        help_code = Code(f"{self.prefix} help")
+        help_code = typed_command(language, self.prefix, "help")
         if len(ctx.message.text) > MAX_COMMAND_LENGTH:
-            length, limit = f"{len(ctx.message.text):,}", f"{MAX_COMMAND_LENGTH:,}"
+            length, limit = len(ctx.message.text), MAX_COMMAND_LENGTH
             return Response(document(say(language, "error.too_long", length=length, limit=limit)))
         words = text.split()
         if not words:
             return Response(document(say(language, "error.empty_command", help=help_code)))
         cmd, used = self.registry.lookup([w.lower() for w in words[:2]])
         if cmd is None:
-            verb = words[0]
-            suggestion = self.registry.closest(verb.lower())
+            typed = words[0]
+            suggestion = self.registry.closest(typed.lower())
             if suggestion:
-                return Response(document(say(language, "error.unknown_verb", verb=verb, suggestion=Code(suggestion), help=help_code)))
-            return Response(document(say(language, "error.unknown_verb_no_suggestion", verb=verb, help=help_code)))
+                return Response(document(say(language, "error.unknown_verb", verb=typed,
+                                             suggestion=Code(verb(language, suggestion.name)), help=help_code)))
+            return Response(document(say(language, "error.unknown_verb_no_suggestion", verb=typed, help=help_code)))
         if ctx.member.role < cmd.spec.role:
             role = say_text(language, f"role.{cmd.spec.role.label}")
             managers = managers_named(await self.repos.directory.staff(ctx.community.id))
-            return Response(document(say(language, "error.role", role=role, command=Code(f"{self.prefix} {cmd.name}"),
+            return Response(document(say(language, "error.role", role=role, command=typed_command(language, self.prefix, cmd.name),
                                          managers=managers or say_text(language, "roles.nobody"))))
         # The text after the verb's words, its own spacing kept.
         split = text.split(None, used)
@@ -353,16 +356,18 @@ class Bot:
             return await cmd.handler(ctx, cmd.parse(rest))
         except Refusal as refusal:
             # Whatever the handler began is rolled back with the unit: only the answer stays.
-            raise _CommandFailed(Response(self._refusal(language, refusal, cmd.usage(self.prefix)))) from None
+            raise _CommandFailed(Response(self._refusal(language, refusal, cmd.usage(self.prefix, language)))) from None
         except Exception as error:
             log.exception("command %r failed", text[:200])
-            sorry = document(say(language, "error.internal", command=Code(f"{self.prefix} {cmd.name}")))
+            sorry = document(say(language, "error.internal", command=typed_command(language, self.prefix, cmd.name)))
             raise _CommandFailed(Response(sorry)) from error
 
     @staticmethod
     def _refusal(language: str, refusal: Refusal, usage: str) -> Document:
         """A refusal as an answer: its sentence, then the usage line if the input was malformed."""
-        sentence = say(language, refusal.key, **refusal.values)
+        values = {name: localized_usage(language, value) if isinstance(value, UsageWords) else value
+                  for name, value in refusal.values.items()}
+        sentence = say(language, refusal.key, **values)
         if not refusal.usage:
             return document(sentence)
         return document((*sentence, *say(language, "error.usage_line", usage=Code(usage))))
@@ -409,13 +414,14 @@ class Bot:
             return []
         member = await self.repos.directory.ensure_member(community.id, pressed.sender)
         sign = self.events.sign_up if pressed.action == "join" else self.events.sign_off
-        response = await sign(community, member, number, self.clock.now(), self.prefix)
+        now = self.clock.now()
+        response = await sign(community, member, number, now, self.prefix)
         sends = self._privately(pressed.message.room, pressed.sender, response, pressed.reply_handle)
         # The announcement shows the seats left: refresh it where it was pressed.
         details = await self.repos.events.get_event(community.id, number)
         if details is not None:
             room = pressed.message.room
-            announcement = self.events.announcement(community, details.info, self.prefix)
+            announcement = self.events.announcement(community, details.info, self.prefix, now)
             sends.append(Outgoing(room.platform, Kind.UPDATE, announcement, room_id=room.room_id,
                                   target=pressed.message.message_id, reply_handle=pressed.reply_handle))
         return sends
@@ -454,23 +460,25 @@ class Bot:
         sends.extend(response.notices)
         return sends
 
-    async def _addressed(self, sends: Sequence[Send]) -> list[Outgoing]:
+    async def _addressed(self, sends: Sequence[Send], community: CommunityInfo) -> list[Outgoing]:
         """Every message with its platform: a member's notice goes to the
         first of their identities on a platform this process serves (else
-        their first identity: another process may serve it)."""
+        their first identity: another process may serve it), written in the
+        language they chose, else the community's."""
         members = [s.member_id for s in sends if isinstance(s, DirectNotice)]
-        identities = await self.repos.directory.identities(members) if members else {}
+        recipients = await self.repos.directory.recipients(members) if members else {}
         addressed: list[Outgoing] = []
         for send in sends:
             if isinstance(send, Outgoing):
                 addressed.append(send)
                 continue
-            known = identities.get(send.member_id, [])
-            served = [i for i in known if i[0] in self.platforms] or known
-            if not served:
+            recipient = recipients.get(send.member_id)
+            if recipient is None:
                 log.warning("no way to reach member %s privately", send.member_id)
                 continue
+            served = [i for i in recipient.identities if i[0] in self.platforms] or recipient.identities
             platform, user_id = served[0]
-            addressed.append(Outgoing(platform, Kind.DIRECT, send.doc, user_id=user_id, key=send.key,
+            language = recipient.language or community.language
+            addressed.append(Outgoing(platform, Kind.DIRECT, send.compose(language), user_id=user_id, key=send.key,
                                       expires_at=send.expires_at, attachment=send.attachment))
         return addressed

@@ -48,6 +48,22 @@ class MemberInfo:
     id: int
     display_name: str
     role: Role
+    language: str | None = None  # chosen with `me language`; None: the community's
+
+
+def reading_language(community: CommunityInfo, member: MemberInfo | None) -> str:
+    """The language ``member`` reads replies in: their own choice, else the
+    community's."""
+    return (member.language if member else None) or community.language
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """How to reach a member privately: their (platform, user id) pairs,
+    oldest first, and the language they read."""
+
+    identities: tuple[tuple[str, str], ...]
+    language: str | None
 
 
 @dataclass(frozen=True)
@@ -95,6 +111,9 @@ class PostSummary:
     author_name: str
     created_at: datetime
     tags: tuple[str, ...] = ()
+    # Search results: a short piece of the post around what matched, as
+    # (text, matched) parts in order; empty elsewhere.
+    snippet: tuple[tuple[str, bool], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,16 @@ from __future__ import annotations
 
 import functools
 import gettext
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from string import Formatter
 
-from bot.richtext import Inline, Text
+from babel.numbers import format_decimal
+
+from bot.richtext import Code, Inline, Text
+from bot.timefmt import babel_locale
 
 DEFAULT_LANGUAGE = "en"
 DOMAIN = "kenniscafe"
@@ -72,14 +76,15 @@ MESSAGES: dict[str, Message] = _catalog(
     msg("arg.one_tag", "Give at most one tag."),
     msg("help.header", "Commands (type {prefix} before each; {help_verb} for details):"),
     msg("help.usage", "Usage: {usage}"),
-    msg("help.aliases", "Also: {aliases}"),
-    msg("help.for_role", "For {role}s."),
+    msg("help.example", "Example: {example}"),
+    msg("help.for_role", "Needs the {role} role (or a higher one)."),
     msg("help.console_hint", "Reply to a message with {save} or react 🔖 to archive it."),
     msg("help.role", "give a member a role: member, organizer or manager (managers)"),
     msg("help.roles", "who the managers and organizers are"),
     msg("help.me", "your profile"),
     msg("help.me_interests", "set your interests (comma-separated)"),
     msg("help.me_expertise", "set your expertise (comma-separated)"),
+    msg("help.me_language", "choose the language I write to you in (- follows the community)"),
     msg("help.whois", "a member's profile, posts and coffee tables"),
     msg("help.who", "who knows about a topic, and why"),
     msg("arg.role_usage", "Name a member and a role."),
@@ -94,7 +99,11 @@ MESSAGES: dict[str, Message] = _catalog(
     msg("me.header", "{name} ({role}) — on {platforms}"),
     msg("me.topics", "Expertise: {expertise}. Interests: {interests}."),
     plural("me.activity", "{posts}, {tables} coffee table attended.", "{posts}, {tables} coffee tables attended.", "tables"),
-    msg("me.settings", "Weekly digest by DM: {digest}. Coffee pairing: {pairing}. Change your profile with {change}."),
+    msg("me.settings", "Weekly digest by DM: {digest}. Coffee pairing: {pairing}. Language: {language}."
+                       " Change your profile with {change}."),
+    msg("me.language_set", "From now on I write to you in {language}."),
+    msg("me.language_default", "From now on I write to you in the community's language, {language}."),
+    msg("me.language_unknown", "I don't speak \"{wanted}\". Choose one of {choices}, or - for the community's language."),
     msg("me.nothing", "none yet"),
     msg("me.none", "none"),
     msg("me.on", "on"),
@@ -160,7 +169,7 @@ MESSAGES: dict[str, Message] = _catalog(
     msg("help.save", "archive the message you reply to (or react 🔖)"),
     msg("help.show", "show a post"),
     msg("help.comment", "comment on a post"),
-    msg("help.search", "search the archive"),
+    msg("help.search", "search the archive (koffie* for words starting with koffie)"),
     msg("help.recent", "newest posts"),
     msg("help.tags", "tags with counts"),
     msg("help.remove", "remove a post (author or manager)"),
@@ -243,6 +252,7 @@ MESSAGES: dict[str, Message] = _catalog(
     msg("event.list_item", "{ref} {title} — {when}, {where} · {seats}"),
     plural("event.seats_left", "{n} of {capacity} seats left", "{n} of {capacity} seats left", "n"),
     msg("event.full", "full, {n} waiting"),
+    msg("event.full_no_waitlist", "full"),
     msg("event.open_seats", "{n} going"),
     msg("event.status_closed", "sign-ups closed"),
     msg("event.status_cancelled", "cancelled"),
@@ -298,6 +308,72 @@ MESSAGES: dict[str, Message] = _catalog(
     # examples inside sentences, in the reader's words
     msg("example.when", "friday 9:30"),
     msg("example.post", "post Title | text #tag"),
+    # one example per command, as typed after the prefix (the verb in the reader's language)
+    msg("example.help", "help join"),
+    msg("example.save", "save #howto"),
+    msg("example.show", "show #12"),
+    msg("example.comment", "comment #12 Thanks, this helped!"),
+    msg("example.search", "search volunteers #events"),
+    msg("example.recent", "recent #howto"),
+    msg("example.tags", "tags"),
+    msg("example.remove", "remove #12"),
+    msg("example.event_new", "event new Coffee & code | friday 9:30 | Café Noord | 12"),
+    msg("example.event_again", "event again E3 next friday 9:30"),
+    msg("example.event_edit", "event edit E3 where Library, room 2"),
+    msg("example.event_cancel", "event cancel E3 the host is ill"),
+    msg("example.event_close", "event close E3"),
+    msg("example.event_open", "event open E3"),
+    msg("example.events", "events"),
+    msg("example.event", "event E3"),
+    msg("example.join", "join E3"),
+    msg("example.leave", "leave E3"),
+    msg("example.interested", "interested E3"),
+    msg("example.ics", "ics E3"),
+    msg("example.digest_preview", "digest preview"),
+    msg("example.digest_on", "digest on"),
+    msg("example.digest_off", "digest off"),
+    msg("example.role", "role anna organizer"),
+    msg("example.roles", "roles"),
+    msg("example.me", "me"),
+    msg("example.me_interests", "me interests coffee, open source"),
+    msg("example.me_expertise", "me expertise social media, Python"),
+    msg("example.me_language", "me language nl"),
+    msg("example.whois", "whois anna"),
+    msg("example.who", "who social media"),
+    msg("example.pair_on", "pair on"),
+    msg("example.pair_off", "pair off"),
+    msg("example.pair_status", "pair status"),
+    msg("example.link", "link"),
+    msg("example.unlink", "unlink"),
+    msg("example.stats", "stats 8"),
+    msg("example.event_noshow", "event noshow E3 anna"),
+    msg("example.export", "export"),
+    msg("example.forget", "forget anna"),
+    msg("example.me_forget", "me forget confirm"),
+    # the words of usage lines (<title>, member|organizer|manager …), in the reader's language
+    msg("term.command", "command"),
+    msg("term.title", "title"),
+    msg("term.body", "body"),
+    msg("term.text", "text"),
+    msg("term.post", "post"),
+    msg("term.event", "event"),
+    msg("term.words", "words"),
+    msg("term.member", "member"),
+    msg("term.organizer", "organizer"),
+    msg("term.manager", "manager"),
+    msg("term.when", "when"),
+    msg("term.where", "where"),
+    msg("term.capacity", "capacity"),
+    msg("term.reason", "reason"),
+    msg("term.value", "value"),
+    msg("term.field", "field"),
+    msg("term.topics", "topics"),
+    msg("term.topic", "topic"),
+    msg("term.undo", "undo"),
+    msg("term.confirm", "confirm"),
+    msg("term.from", "from"),
+    msg("term.code", "code"),
+    msg("term.weeks", "weeks"),
     # calendar files
     msg("ics.description", "{community}: coffee table {ref}. Sign up with {join}."),
     # Slack: the new-coffee-table form, and answers where the bot was not invited
@@ -351,21 +427,60 @@ def _number(key: str, values: Mapping[str, object]) -> int:
     return value if isinstance(value, int) else int(str(value))
 
 
+def number(language: str, n: int) -> str:
+    """``27,024`` / ``27.024``: a count grouped the language's way."""
+    if -1000 < n < 1000:  # nothing to group: skip Babel on the common case
+        return str(n)
+    return format_decimal(n, locale=babel_locale(language))
+
+
+def _shown(language: str, value: str | int) -> str:
+    return number(language, value) if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
 def say(language: str, key: str, /, **values: Inline | str | int) -> tuple[Inline, ...]:
-    """The sentence ``key`` as rich-text pieces, placeholders filled in."""
+    """The sentence ``key`` as rich-text pieces, placeholders filled in
+    (numbers grouped the language's way)."""
     parts: list[Inline] = []
     for literal, field_name in _pieces(template(language, key, _number(key, values))):
         if literal:
             parts.append(Text(literal))
         if field_name is not None:
             value = values[field_name]
-            parts.append(value if not isinstance(value, (str, int)) else Text(str(value)))
+            parts.append(value if not isinstance(value, (str, int)) else Text(_shown(language, value)))
     return tuple(parts)
 
 
 def say_text(language: str, key: str, /, **values: str | int) -> str:
-    """The sentence ``key`` as plain text."""
-    return template(language, key, _number(key, values)).format(**values)
+    """The sentence ``key`` as plain text (numbers grouped the language's way)."""
+    shown = {name: _shown(language, value) for name, value in values.items()}
+    return template(language, key, _number(key, values)).format(**shown)
+
+
+def verb(language: str, name: str) -> str:
+    """A command's verb in ``language`` (``event new`` → ``event nieuw``): the
+    catalogs hold each verb as declared with ``@command``, without a key."""
+    return _translations(language).gettext(name)
+
+
+def typed_command(language: str, prefix: str, name: str, rest: str = "") -> Code:
+    """A command as the reader would type it: ``!kc aanmelden E3`` for ``join E3`` in Dutch
+    (``rest`` is shown as given)."""
+    return Code(f"{prefix} {verb(language, name)} {rest}".rstrip())
+
+
+_USAGE_WORD = re.compile(r"[a-z]+")
+
+
+def localized_usage(language: str, usage: str) -> str:
+    """An argument usage with its words in ``language``: ``<title> | <when>``
+    → ``<titel> | <wanneer>``, ``member|manager`` → ``lid|beheerder`` (every
+    word shown is one the commands accept in that language)."""
+    def term(match: re.Match[str]) -> str:
+        key = f"term.{match.group()}"
+        return say_text(language, key) if key in MESSAGES else match.group()
+
+    return _USAGE_WORD.sub(term, usage)
 
 
 def platform_name(language: str, platform: str) -> str:

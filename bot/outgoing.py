@@ -9,6 +9,7 @@ that reaches them when it stores the notice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -35,14 +36,20 @@ class Attachment:
     mimetype: str
 
 
+# A message written in the language it is given ("nl", "en").
+Compose = Callable[[str], Document]
+
+
 @dataclass(frozen=True)
 class DirectNotice:
     """A private message to a member, on the first platform that reaches
-    them. ``key`` keeps a decision that may run again (a reminder, a digest)
-    from storing it twice; ``expires_at`` is when it is no longer worth sending."""
+    them, written (by ``compose``) in the language that member reads: it is
+    composed when stored, once the member's choice is known. ``key`` keeps a
+    decision that may run again (a reminder, a digest) from storing it twice;
+    ``expires_at`` is when it is no longer worth sending."""
 
     member_id: int
-    doc: Document
+    compose: Compose
     key: str | None = None
     expires_at: datetime | None = None
     attachment: Attachment | None = None

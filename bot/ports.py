@@ -27,6 +27,7 @@ from bot.domain import (
     PostSummary,
     Profile,
     Promotion,
+    Recipient,
     Role,
     SavedPost,
     SignupResult,
@@ -149,8 +150,17 @@ class Directory(Protocol):
         """A community member by platform id or display name (case-insensitive)."""
         ...
 
-    async def identities(self, member_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
-        """The (platform, user id) pairs of each member, oldest first."""
+    async def recipients(self, member_ids: Sequence[int]) -> dict[int, Recipient]:
+        """How to reach each member privately: identities oldest first, and
+        their own language (members without identities are left out)."""
+        ...
+
+    async def language_of(self, platform: str, user_id: str) -> str | None:
+        """The language the account's member chose, if any."""
+        ...
+
+    async def set_language(self, member_id: int, language: str | None) -> None:
+        """The member's own language; None follows each community's."""
         ...
 
     async def set_role(self, community_id: int, member_id: int, role: Role) -> None:
@@ -304,7 +314,8 @@ class Archive(Protocol):
     async def search(
         self, community_id: int, words: Sequence[str], *, tag: str | None, author_id: int | None, limit: int
     ) -> list[PostSummary]:
-        """Best matches first; removed posts never appear."""
+        """Best matches first, each with the snippet that shows what matched;
+        removed posts never appear."""
         ...
 
     async def recent(self, community_id: int, *, tag: str | None, limit: int) -> list[PostSummary]:

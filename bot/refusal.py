@@ -12,6 +12,12 @@ from __future__ import annotations
 from bot.richtext import Inline
 
 
+class UsageWords(str):
+    """Words of a usage line in a refusal (``<title>``): shown in the reader's language."""
+
+    __slots__ = ()
+
+
 class Refusal(Exception):
     """The sentence ``key`` of the catalog, filled with ``values``; with
     ``usage``, the command's usage line follows it."""

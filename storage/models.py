@@ -47,6 +47,9 @@ class Member(SQLModel, table=True):
     created_at: datetime
     digest_dm: bool = False
     pairing_opt_in: bool = False
+    # The language the member chose (`me language nl`); None follows the
+    # community's language wherever the member is read to.
+    language: str | None = None
 
 
 class Identity(SQLModel, table=True):

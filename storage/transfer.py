@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from storage.engine import Database, DbSession
+from storage.search import index_posts
 from storage.sql import Sql, read_stamp, stamp
 
 FORMAT = "kenniscafe-export"
@@ -257,6 +258,8 @@ async def _import(db: Database, document: Mapping[str, Any]) -> str:
         await sql.many("INSERT INTO outboundledger (key, created_at) VALUES (:key, :at)",
                        [{"key": _local_key(row["key"], c, ids["events"]), "at": _stamp(session, row["created_at"])}
                         for row in document.get("sent", [])])
+        # Posts, tags and comments went in by plain SQL: index them for search.
+        await index_posts(sql, c)
     return str(community["name"])
 
 

@@ -39,6 +39,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.readers import Readers, ReadersOf
 from adapters.slack.modal import CALLBACK_ID, event_form_view, field_errors, read_submission
 from adapters.slack.render import fits_in_message, message_args
 from adapters.slack.translate import (
@@ -60,9 +61,8 @@ from bot.incoming import (
     MessageRef,
     QuotedMessage,
     ReactionAdded,
-    RoomRef,
 )
-from bot.messages import say_text
+from bot.messages import DEFAULT_LANGUAGE, say_text
 from bot.outgoing import DeliveryFailed, Kind, Outgoing, Queued
 from bot.paging import paginate
 from bot.ports import Clock
@@ -88,7 +88,6 @@ _TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_un
 # The bot may not post here: it was never invited (or the channel is gone).
 _NOT_HERE = {"not_in_channel", "channel_not_found", "is_archived"}
 
-CommunityOf = Callable[[RoomRef], tuple[str, str] | None]  # room → (time zone, language)
 
 
 def _retry_handlers() -> list[AsyncRetryHandler]:
@@ -102,10 +101,10 @@ class SlackAdapter:
     platform = PLATFORM
 
     def __init__(self, settings: SlackSettings, handle: Callable[[Incoming], Awaitable[object]],
-                 community_of: CommunityOf, clock: Clock, *, http_host: str = "0.0.0.0") -> None:
+                 readers_of: ReadersOf, clock: Clock, *, http_host: str = "0.0.0.0") -> None:
         self.settings = settings
         self._handle = handle
-        self._community_of = community_of
+        self._readers_of = readers_of
         self._clock = clock
         self._http_host = http_host
         self.client = AsyncWebClient(
@@ -206,7 +205,8 @@ class SlackAdapter:
         except SlackApiError as error:
             if _error_code(error) not in _NOT_HERE or outgoing.reply_handle is None:
                 raise
-            _, language = self._community_of(room(outgoing.room_id)) or ("UTC", "en")
+            readers = await self._readers_of(room(outgoing.room_id), outgoing.user_id)
+            language = readers.language if readers else DEFAULT_LANGUAGE
             doc = Document((*outgoing.doc.blocks, paragraph(say_text(language, "slack.not_in_channel"))))
             await self._respond(outgoing.reply_handle, doc, in_channel=True)
             return []
@@ -317,7 +317,8 @@ class SlackAdapter:
             self._in_background(self._deliver(slash_command(body)))
 
     async def _open_form(self, body: dict[str, Any]) -> None:
-        _, language = self._community_of(room(body["channel_id"])) or ("UTC", "en")
+        readers = await self._readers_of(room(body["channel_id"]), body.get("user_id"))
+        language = readers.language if readers else DEFAULT_LANGUAGE
         await self.client.views_open(trigger_id=body["trigger_id"], view=event_form_view(body["channel_id"], language))
 
     async def _deliver(self, event: Incoming) -> None:
@@ -336,14 +337,13 @@ class SlackAdapter:
 
     async def _on_view(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         form = read_submission(view)
-        community = self._community_of(room(form.channel))
-        timezone, language = community or ("UTC", "en")
-        errors = field_errors(form, timezone, language, self._clock.now())
+        user = body.get("user", {})
+        readers = await self._readers_of(room(form.channel), user.get("id"))
+        errors = field_errors(form, readers or Readers("UTC", DEFAULT_LANGUAGE, DEFAULT_LANGUAGE), self._clock.now())
         if errors:
             await ack(response_action="errors", errors=errors)
             return
         await ack()
-        user = body.get("user", {})
         trigger = body.get("trigger_id")
         self._in_background(self._deliver(MessageReceived(
             sender=actor(str(user.get("id")), user.get("name")),

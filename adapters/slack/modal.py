@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from adapters.readers import Readers
 from bot.commands.args import ArgError, parse_capacity
 from bot.dates import WhenProblem, iso_example, parse_when
 from bot.messages import say, say_text
@@ -22,7 +23,7 @@ FIELDS = ("title", "date", "time", "place", "capacity")
 
 
 def event_form_view(channel_id: str, language: str) -> dict[str, Any]:
-    """The modal in the community's language, remembering the channel it was opened from."""
+    """The modal in the member's language, remembering the channel it was opened from."""
 
     def label(key: str) -> str:
         return say_text(language, f"form.{key}")
@@ -80,16 +81,18 @@ def read_submission(view: dict[str, Any]) -> EventFormInput:
     return EventFormInput(str(metadata.get("channel", "")), values)
 
 
-def field_errors(form: EventFormInput, timezone: str, language: str, now: datetime) -> dict[str, str]:
-    """Errors by field (block id) for Slack to show under the fields; empty when fine."""
+def field_errors(form: EventFormInput, readers: Readers, now: datetime) -> dict[str, str]:
+    """Errors by field (block id) for Slack to show under the fields, in the
+    member's language; the date read the community's way. Empty when fine."""
     errors: dict[str, str] = {}
+    timezone, language = readers.timezone, readers.language
     for field in ("title", "place"):
         if not form.values.get(field):
-            errors[field] = say_text(language, "arg.missing", name=field)
+            errors[field] = say_text(language, "arg.missing", name=say_text(language, f"form.{field}"))
     when_text = f"{form.values.get('date', '')} {form.values.get('time', '')}".strip()
-    when = parse_when(when_text, timezone, now, language)
+    when = parse_when(when_text, timezone, now, readers.community_language)
     if isinstance(when, WhenProblem):
-        shown = format_when(when.moment, timezone, language, with_year=True) if when.moment else when_text
+        shown = format_when(when.moment, timezone, language, None, with_year=True) if when.moment else when_text
         errors["date"] = say_text(language, f"when.{when.reason}", text=when_text, shown=shown,
                                   example=say_text(language, "example.when"), iso=iso_example(now))
     if form.values.get("capacity"):

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.refusal import Refusal
+from bot.refusal import Refusal, UsageWords
 from bot.text import (
     MAX_PLACE,
     MAX_TITLE,
@@ -29,13 +29,15 @@ class ArgError(Refusal):
     command's usage line."""
 
     def __init__(self, key: str, /, **values: str | int) -> None:
+        if isinstance(name := values.get("name"), str):  # always words of the usage line, e.g. <title>
+            values["name"] = UsageWords(name)
         super().__init__(key, usage=True, **values)
 
 
 def within(text: str, name: str, limit: int) -> str:
     """``text`` if it is at most ``limit`` characters long, else a refusal."""
     if len(text) > limit:
-        raise ArgError("arg.too_long", name=name, length=f"{len(text):,}", limit=f"{limit:,}")
+        raise ArgError("arg.too_long", name=name, length=len(text), limit=limit)
     return text
 
 class ArgSpec(Protocol):
@@ -129,7 +131,7 @@ class PostTextArg:
         if not parsed.title:
             raise ArgError("arg.missing", name="<title>")
         if len(parsed.title) > MAX_TITLE:
-            raise ArgError("arg.long_title", length=f"{len(parsed.title):,}", limit=MAX_TITLE)
+            raise ArgError("arg.long_title", length=len(parsed.title), limit=MAX_TITLE)
         if len(parsed.tags) > MAX_TAGS:
             raise ArgError("arg.too_many_tags", limit=MAX_TAGS)
         return parsed, ""
@@ -229,7 +231,7 @@ def parse_capacity(token: str) -> int | None:
         return None
     capacity = whole_number(text, 1, MAX_CAPACITY)
     if capacity is None:
-        raise ArgError("arg.bad_capacity", token=text[:20], limit=f"{MAX_CAPACITY:,}")
+        raise ArgError("arg.bad_capacity", token=text[:20], limit=MAX_CAPACITY)
     return capacity
 
 

@@ -15,8 +15,9 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from bot.commands.args import ArgError, ArgSpec
-from bot.domain import Anchor, CommunityInfo, MemberInfo, Role
+from bot.domain import Anchor, CommunityInfo, MemberInfo, Role, reading_language
 from bot.incoming import MessageReceived
+from bot.messages import DEFAULT_LANGUAGE, languages, localized_usage, verb
 from bot.outgoing import Attachment, DirectNotice
 from bot.richtext import Document
 
@@ -36,8 +37,8 @@ class Context:
 
     @property
     def language(self) -> str:
-        """The community's language for replies."""
-        return self.community.language
+        """The language of the reply: the asker's own choice, else the community's."""
+        return reading_language(self.community, self.member)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,11 @@ class CommandSpec:
     role: Role = Role.MEMBER
     help_key: str = ""
 
+    @property
+    def example_key(self) -> str:
+        """The catalog key of the command's example (``example.event_new``)."""
+        return "example." + self.help_key.removeprefix("help.")
+
 
 @dataclass(frozen=True)
 class Command:
@@ -91,9 +97,19 @@ class Command:
         """The English verb (may be two words, e.g. ``event new``)."""
         return self.spec.name
 
-    def usage(self, prefix: str) -> str:
-        """The usage line, generated from the argument declarations."""
-        return " ".join([prefix, self.name, *(a.usage() for a in self.spec.args)])
+    def usage(self, prefix: str, language: str = DEFAULT_LANGUAGE) -> str:
+        """The usage line in ``language``, generated from the declarations:
+        the verb and the argument words as the catalogs translate them."""
+        return " ".join([prefix, *self.shape(language)]).rstrip()
+
+    def shape(self, language: str = DEFAULT_LANGUAGE) -> list[str]:
+        """The usage without the prefix: verb, then each argument."""
+        return [verb(language, self.name), *(localized_usage(language, a.usage()) for a in self.spec.args)]
+
+    def words(self) -> list[str]:
+        """Every verb this command answers to: its name, its name in each
+        language the bot speaks, and its declared aliases."""
+        return list(dict.fromkeys([self.name, *(verb(lang, self.name) for lang in languages()), *self.spec.aliases]))
 
     def parse(self, rest: str) -> Args:
         """Parse the text after the verb; raises :class:`ArgError`."""
@@ -124,6 +140,12 @@ def command(
     return mark
 
 
+def spec_of(handler: object) -> CommandSpec | None:
+    """The declaration :func:`command` attached to ``handler``, if any."""
+    spec = getattr(handler, _SPEC_ATTRIBUTE, None)
+    return spec if isinstance(spec, CommandSpec) else None
+
+
 @dataclass
 class Registry:
     """All commands of the bot, looked up by verb or alias."""
@@ -138,13 +160,12 @@ class Registry:
             # Declaration order, so help lists commands as the service file does.
             methods.sort(key=lambda m: m.__func__.__code__.co_firstlineno)
             for method in methods:
-                spec = getattr(method, _SPEC_ATTRIBUTE, None)
-                if isinstance(spec, CommandSpec):
+                if (spec := spec_of(method)) is not None:
                     self.add(Command(spec, method))
 
     def add(self, cmd: Command) -> None:
-        """Register a command; a verb or alias may be used once."""
-        for word in (cmd.name, *cmd.spec.aliases):
+        """Register a command under each of its words; a word may name one command."""
+        for word in cmd.words():
             if word in self._by_word:
                 raise ValueError(f"command word {word!r} declared twice")
             self._by_word[word] = cmd
@@ -163,7 +184,8 @@ class Registry:
         """Every verb and alias, as typed after the prefix."""
         return sorted(self._by_word)
 
-    def closest(self, verb: str) -> str | None:
-        """The known verb closest to a mistyped one, if any is close."""
-        found = difflib.get_close_matches(verb, list(self._by_word), n=1, cutoff=0.6)
-        return self._by_word[found[0]].name if found else None
+    def closest(self, typed: str) -> Command | None:
+        """The command whose verb (in any language) is closest to a mistyped
+        one, if any is close."""
+        found = difflib.get_close_matches(typed, list(self._by_word), n=1, cutoff=0.6)
+        return self._by_word[found[0]] if found else None

@@ -16,11 +16,13 @@ from bot.domain import (
     PostSummary,
     Role,
     SourceMessage,
+    reading_language,
 )
 from bot.incoming import QuotedMessage
-from bot.messages import count, say, say_text
+from bot.messages import count, say, say_text, typed_command
 from bot.ports import Archive, Directory
 from bot.richtext import (
+    Block,
     Bold,
     BulletList,
     Code,
@@ -57,6 +59,12 @@ def post_ref(number: int) -> Bold:
 def tag_text(tag: str) -> str:
     """``#tag``."""
     return f"#{tag}"
+
+
+def snippet_inlines(snippet: Sequence[tuple[str, bool]]) -> tuple[Inline, ...]:
+    """A search snippet, indented under its hit: the post's words as text
+    (every renderer escapes them), the matched ones in bold."""
+    return (Text("    "), *(Bold((Text(part),)) if marked else Text(part) for part, marked in snippet))
 
 
 def body_inlines(body: str) -> tuple[Inline, ...]:
@@ -100,18 +108,18 @@ class ArchiveService:
                 source=SourceMessage(ref.room.platform, ref.room.room_id, ref.message_id),
             )
         )
-        return self._saved_reply(ctx.community, saved.id, saved.number, content.title, content.tags, content.links)
+        return self._saved_reply(ctx.language, saved.id, saved.number, content.title, content.tags, content.links)
 
-    @command("save", TagsArg(), aliases=("bewaar",))
+    @command("save", TagsArg())
     async def save(self, ctx: Context, args: Args) -> Response:
         """Archive the chat message this command replies to."""
         quoted = ctx.message.reply_to
         if quoted is None:
-            save_cmd = Code(f"{ctx.prefix} save")
+            save_cmd = typed_command(ctx.language, ctx.prefix, "save")
             return Response(document(say(ctx.language, "save.no_reply", save=save_cmd)))
         return await self.archive_message(ctx.community, ctx.member, quoted, args.get("tags"), ctx.now)
 
-    @command("show", PostArg(), aliases=("toon",))
+    @command("show", PostArg())
     async def show(self, ctx: Context, args: Args) -> Response:
         """Show a post with everything known about it."""
         post = await self._visible_post(ctx, args.get("post"))
@@ -119,7 +127,7 @@ class ArchiveService:
             return post
         return Response(self._details(ctx, post), anchor=Anchor(post.id, post.number))
 
-    @command("comment", PostArg(), TextArg("text"), aliases=("reageer",))
+    @command("comment", PostArg(), TextArg("text"))
     async def comment(self, ctx: Context, args: Args) -> Response:
         """Add a comment to a post."""
         post = await self._visible_post(ctx, args.get("post"))
@@ -129,7 +137,7 @@ class ArchiveService:
         return await self.add_comment(ctx.community, post.id, post.number, ctx.member, args.get("text"), ctx.now,
                                       SourceMessage(ref.room.platform, ref.room.room_id, ref.message_id))
 
-    @command("search", SearchArg(), aliases=("zoek",))
+    @command("search", SearchArg())
     async def search(self, ctx: Context, args: Args) -> Response:
         """Ranked full-text search, best few first."""
         query: SearchQuery = args.get("query")
@@ -145,12 +153,12 @@ class ArchiveService:
         )
         shown = " ".join((*query.words, *map(tag_text, query.tags), *(f"@{m}" for m in query.members)))
         if not hits:
-            recent = Code(f"{ctx.prefix} recent")
+            recent = typed_command(ctx.language, ctx.prefix, "recent")
             return Response(document(say(ctx.language, "search.none", query=f"“{shown}”", recent=recent)))
         header = say(ctx.language, "search.header", query=f"“{shown}”")
-        return Response(self._listing(ctx, header, hits))
+        return Response(self._hits(ctx, header, hits))
 
-    @command("recent", TagsArg(single=True), aliases=("nieuw",))
+    @command("recent", TagsArg(single=True))
     async def recent(self, ctx: Context, args: Args) -> Response:
         """The newest posts, optionally with one tag."""
         tags: tuple[str, ...] = args.get("tags")
@@ -159,7 +167,7 @@ class ArchiveService:
         if not posts:
             if tag:
                 return Response(document(say(ctx.language, "recent.none_tag", tag=tag_text(tag))))
-            example = Code(f"{ctx.prefix} post <title> | <body> #tag")
+            example = Code(f"{ctx.prefix} {say_text(ctx.language, 'example.post')}")
             return Response(document(say(ctx.language, "recent.none", post=example)))
         header = (
             say(ctx.language, "recent.header_tag", tag=tag_text(tag))
@@ -180,7 +188,7 @@ class ArchiveService:
         )
         return Response(document(say(ctx.language, "tags.header"), listing))
 
-    @command("remove", PostArg(), aliases=("verwijder",))
+    @command("remove", PostArg())
     async def remove(self, ctx: Context, args: Args) -> Response:
         """Soft-delete a post: author or manager only."""
         post = await self._visible_post(ctx, args.get("post"))
@@ -204,12 +212,13 @@ class ArchiveService:
         now: datetime,
     ) -> Response:
         """Archive a chat message as a post credited to its author."""
+        lang = reading_language(community, saver)
         if quoted.from_bot:
-            return Response(document(say(community.language, "save.bot_message")))
+            return Response(document(say(lang, "save.bot_message")))
         text = clean_text(quoted.text)
         title = title_from_message(text)
         if not title:
-            return Response(document(say(community.language, "save.empty")))
+            return Response(document(say(lang, "save.empty")))
         author = await self.directory.ensure_member(community.id, quoted.author)
         all_tags = tuple(dict.fromkeys((*tags, *find_tags(text))))
         links = find_links(text)
@@ -231,11 +240,11 @@ class ArchiveService:
             shown_title = existing.title if existing else title
             return Response(
                 document(
-                    say(community.language, "post.already_saved", ref=post_ref(saved.number), title=shown_title)
+                    say(lang, "post.already_saved", ref=post_ref(saved.number), title=shown_title)
                 ),
                 anchor=Anchor(saved.id, saved.number),
             )
-        return self._saved_reply(community, saved.id, saved.number, title, all_tags, links)
+        return self._saved_reply(lang, saved.id, saved.number, title, all_tags, links)
 
     async def add_comment(
         self, community: CommunityInfo, post_id: int, number: int, member: MemberInfo, text: str, now: datetime,
@@ -243,16 +252,8 @@ class ArchiveService:
     ) -> Response:
         """Add a comment and confirm with the new comment count."""
         total = await self.archive.add_comment(post_id, member.id, clean_text(text), now, source)
-        return Response(
-            document(
-                say(
-                    community.language,
-                    "comment.added",
-                    ref=post_ref(number),
-                    count=count(community.language, "comment", total),
-                )
-            )
-        )
+        lang = reading_language(community, member)
+        return Response(document(say(lang, "comment.added", ref=post_ref(number), count=count(lang, "comment", total))))
 
     async def apply_edit(self, community: CommunityInfo, editor: MemberInfo, source: SourceMessage, text: str,
                          command: str | None, now: datetime) -> Response | None:
@@ -278,7 +279,8 @@ class ArchiveService:
             if not title:
                 return None
             await self.archive.update_post(post.id, title, body, tags, links, now)
-            return Response(document(say(community.language, "post.updated", ref=post_ref(number), title=title)))
+            return Response(document(say(reading_language(community, editor), "post.updated", ref=post_ref(number),
+                                         title=title)))
         comment = await self.archive.comment_from(source)
         if comment is None or comment.member_id != editor.id:
             return None
@@ -292,7 +294,8 @@ class ArchiveService:
         if not clean_text(body):
             return None
         await self.archive.update_comment(comment.id, clean_text(body))
-        return Response(document(say(community.language, "comment.updated", ref=post_ref(comment.post_number))))
+        return Response(document(say(reading_language(community, editor), "comment.updated",
+                                     ref=post_ref(comment.post_number))))
 
     async def source_removed(self, community: CommunityInfo, member: MemberInfo, source: SourceMessage,
                              now: datetime) -> None:
@@ -311,14 +314,13 @@ class ArchiveService:
 
     def _saved_reply(
         self,
-        community: CommunityInfo,
+        language: str,
         post_id: int,
         number: int,
         title: str,
         tags: Sequence[str],
         links: Sequence[str],
     ) -> Response:
-        language = community.language
         facts: list[tuple[Inline, ...]] = [say(language, "post.saved", ref=post_ref(number), title=title)]
         if tags:
             facts.append(inlines(" ".join(map(tag_text, tags))))
@@ -344,23 +346,32 @@ class ArchiveService:
         return Document(tuple(blocks))
 
     def _listing(self, ctx: Context, header: tuple[Inline, ...], posts: Sequence[PostSummary]) -> Document:
-        items = tuple(
-            say(
-                ctx.language,
-                "list.item",
-                ref=post_ref(p.number),
-                title=p.title,
-                author=p.author_name,
-                date=format_day(p.created_at, ctx.community.timezone, ctx.language, now=ctx.now),
-            )
-            for p in posts
+        return Document((Paragraph(header), BulletList(tuple(self._item(ctx, p) for p in posts))))
+
+    def _hits(self, ctx: Context, header: tuple[Inline, ...], hits: Sequence[PostSummary]) -> Document:
+        """Search results: each hit's line, and under it the snippet of what matched."""
+        blocks: list[Block] = [Paragraph(header)]
+        for hit in hits:
+            blocks.append(BulletList((self._item(ctx, hit),)))
+            if hit.snippet:
+                blocks.append(Paragraph(snippet_inlines(hit.snippet)))
+        return Document(tuple(blocks))
+
+    @staticmethod
+    def _item(ctx: Context, post: PostSummary) -> tuple[Inline, ...]:
+        return say(
+            ctx.language,
+            "list.item",
+            ref=post_ref(post.number),
+            title=post.title,
+            author=post.author_name,
+            date=format_day(post.created_at, ctx.community.timezone, ctx.language, now=ctx.now),
         )
-        return Document((Paragraph(header), BulletList(items)))
 
     async def _visible_post(self, ctx: Context, number: int) -> PostDetails | Response:
         post = await self.archive.get_post(ctx.community.id, number)
         if post is None:
-            recent = Code(f"{ctx.prefix} recent")
+            recent = typed_command(ctx.language, ctx.prefix, "recent")
             return Response(document(say(ctx.language, "post.not_found", ref=f"#{number}", recent=recent)))
         if post.removed:
             return Response(document(say(ctx.language, "post.is_removed", ref=f"#{number}")))

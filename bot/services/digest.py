@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.commands.registry import Args, Context, Response, command
 from bot.domain import CommunityInfo, DigestData, DigestPost
-from bot.messages import count, say, say_text
+from bot.messages import count, say, say_text, typed_command
 from bot.outgoing import DirectNotice, Kind, Outgoing
 from bot.ports import Schedule
-from bot.richtext import BulletList, Code, Document, Inline, Paragraph, Text, document, inlines
+from bot.richtext import BulletList, Document, Inline, Paragraph, Text, document, inlines
 from bot.services.archive import post_ref
 from bot.services.events import EventsService, event_ref
 from bot.services.reminders import Send
@@ -46,19 +47,19 @@ class DigestService:
     @command("digest preview", aliases=("digest",))
     async def preview(self, ctx: Context, args: Args) -> Response:
         """The digest of the last seven days, now."""
-        return Response(await self.build(ctx.community, ctx.now - PERIOD, ctx.now, ctx.now, ctx.prefix))
+        return Response(await self.build(ctx.community, ctx.now, ctx.now, ctx.prefix, ctx.language))
 
     @command("digest on")
     async def subscribe(self, ctx: Context, args: Args) -> Response:
         """Receive the weekly digest as a DM."""
         await self.schedule.set_digest_dm(ctx.member.id, True)
-        return Response(document(say(ctx.language, "digest.on", off=Code(f"{ctx.prefix} digest off"))))
+        return Response(document(say(ctx.language, "digest.on", off=typed_command(ctx.language, ctx.prefix, "digest off"))))
 
     @command("digest off")
     async def unsubscribe(self, ctx: Context, args: Args) -> Response:
         """Stop the digest DM."""
         await self.schedule.set_digest_dm(ctx.member.id, False)
-        return Response(document(say(ctx.language, "digest.off", on=Code(f"{ctx.prefix} digest on"))))
+        return Response(document(say(ctx.language, "digest.off", on=typed_command(ctx.language, ctx.prefix, "digest on"))))
 
     async def due(self, community: CommunityInfo, now: datetime, prefix: str) -> tuple[int, list[Send]]:
         """The community's digest if its moment has come and its period was
@@ -68,30 +69,38 @@ class DigestService:
         moment = latest_digest_moment(community, now)
         if moment is None or now - moment > DIGEST_GRACE:
             return 0, []
-        # Built before the claim: the claim takes the write lock, the build need not hold it.
-        doc = await self.build(community, moment - PERIOD, moment, now, prefix)
+        # Read before the claim: the claim takes the write lock, reading need not hold it.
+        data = await self.schedule.digest_data(community.id, moment - PERIOD, moment, now)
         key = digest_key(community, moment)
         if not await self.schedule.claim_digest(key, now):
             return 0, []
         sends: list[Send] = [
-            Outgoing(room.platform, Kind.ROOM, doc, room_id=room.room_id, key=f"{key}:room:{room.platform}:{room.room_id}")
+            Outgoing(room.platform, Kind.ROOM, self.compose(community, data, moment, now, prefix, community.language),
+                     room_id=room.room_id, key=f"{key}:room:{room.platform}:{room.room_id}")
             for room in await self.schedule.digest_rooms(community.id)
         ]
         sends += [
-            DirectNotice(member_id, doc, key=f"{key}:member:{member_id}")
+            DirectNotice(member_id, functools.partial(self.compose, community, data, moment, now, prefix),
+                         key=f"{key}:member:{member_id}")
             for member_id in await self.schedule.digest_subscribers(community.id)
         ]
         return 1, sends
 
-    async def build(self, community: CommunityInfo, start: datetime, end: datetime, now: datetime,
-                    prefix: str) -> Document:
-        """The digest document for [start, end), sections in the spec's order."""
-        data = await self.schedule.digest_data(community.id, start, end, now)
-        lang = community.language
+    async def build(self, community: CommunityInfo, end: datetime, now: datetime, prefix: str,
+                    language: str) -> Document:
+        """The digest of the week before ``end``, in ``language``."""
+        data = await self.schedule.digest_data(community.id, end - PERIOD, end, now)
+        return self.compose(community, data, end, now, prefix, language)
+
+    def compose(self, community: CommunityInfo, data: DigestData, end: datetime, now: datetime, prefix: str,
+                lang: str) -> Document:
+        """The digest document for the week before ``end``, sections in the
+        spec's order, in ``lang``."""
+        start = end - PERIOD
         if data.empty:
-            return document(say(lang, "digest.empty", community=community.name, post=Code(f"{prefix} post")))
-        period = (f"{format_day(start, community.timezone, lang)} – "
-                  f"{format_day(end - timedelta(seconds=1), community.timezone, lang)}")
+            return document(say(lang, "digest.empty", community=community.name, post=typed_command(lang, prefix, "post")))
+        period = (f"{format_day(start, community.timezone, lang, now)} – "
+                  f"{format_day(end - timedelta(seconds=1), community.timezone, lang, now)}")
         blocks: list[Paragraph | BulletList] = [
             Paragraph(say(lang, "digest.title", community=community.name, period=period))
         ]
@@ -107,7 +116,7 @@ class DigestService:
             blocks.append(Paragraph(say(lang, "digest.upcoming")))
             blocks.append(BulletList(tuple(
                 say(lang, "event.list_item", ref=event_ref(e.number), title=e.title,
-                    when=format_when(e.starts_at, community.timezone, lang), where=e.location,
+                    when=format_when(e.starts_at, community.timezone, lang, now), where=e.location,
                     seats=self.events.seats_text(lang, e))
                 for e in data.upcoming
             )))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot.commands.args import (
     MAX_REASON,
@@ -26,9 +26,10 @@ from bot.domain import (
     Promotion,
     Role,
     SignupResult,
+    reading_language,
 )
 from bot.ics import event_calendar
-from bot.messages import say, say_text
+from bot.messages import say, say_text, typed_command
 from bot.ports import Events
 from bot.richtext import (
     Bold,
@@ -42,7 +43,7 @@ from bot.richtext import (
     Text,
     document,
 )
-from bot.timefmt import format_when
+from bot.timefmt import format_durations, format_when
 
 UPCOMING_LIMIT = 10
 # What a table's state answers to a request it stops (see bot.lifecycle).
@@ -60,18 +61,6 @@ def event_ref(number: int) -> Bold:
     return Bold((Text(f"E{number}"),))
 
 
-def format_offsets(offsets: Sequence[timedelta]) -> str:
-    """``24 h and 1 h`` for reminder offsets."""
-    def one(offset: timedelta) -> str:
-        minutes = int(offset.total_seconds() // 60)
-        if minutes % (24 * 60) == 0 and minutes >= 48 * 60:
-            return f"{minutes // (24 * 60)} d"
-        return f"{minutes // 60} h" if minutes % 60 == 0 else f"{minutes} min"
-
-    shown = [one(o) for o in sorted(offsets, reverse=True)]
-    return " and ".join(shown) if len(shown) <= 2 else ", ".join(shown[:-1]) + " and " + shown[-1]
-
-
 class EventsService:
     """Commands and reactions of the coffee tables."""
 
@@ -80,7 +69,7 @@ class EventsService:
 
     # -- organizers ----------------------------------------------------------
 
-    @command("event new", EventFormArg(), aliases=("event nieuw",), role=Role.ORGANIZER)
+    @command("event new", EventFormArg(), role=Role.ORGANIZER)
     async def new(self, ctx: Context, args: Args) -> Response:
         """Open a coffee table and announce it."""
         form: EventForm = args.get("form")
@@ -91,7 +80,7 @@ class EventsService:
             return self._not_found(ctx, form.follow_up_of)
         return await self._open(ctx, form.title, when, form.where, form.capacity, form.follow_up_of)
 
-    @command("event again", EventArg(), TextArg("when"), aliases=("event opnieuw",), role=Role.ORGANIZER)
+    @command("event again", EventArg(), TextArg("when"), role=Role.ORGANIZER)
     async def again(self, ctx: Context, args: Args) -> Response:
         """The next one of a coffee table: same title, place and seats, new time."""
         original = await self.events.get_event(ctx.community.id, args.get("event"))
@@ -103,7 +92,7 @@ class EventsService:
         info = original.info
         return await self._open(ctx, info.title, when, info.location, info.capacity, info.number)
 
-    @command("event edit", EventArg(), FieldValueArg(), aliases=("event wijzig",), role=Role.ORGANIZER)
+    @command("event edit", EventArg(), FieldValueArg(), role=Role.ORGANIZER)
     async def edit(self, ctx: Context, args: Args) -> Response:
         """Change one field; everyone signed up is told what changed."""
         number: int = args.get("event")
@@ -124,17 +113,22 @@ class EventsService:
             return Response(document(say(ctx.language, "event.capacity_below_going", ref=event_ref(number),
                                          going=before.info.going)))
         assert result.event is not None
-        change = self._describe_change(ctx.community, field, before.info, result.event)
-        notice = document(say(ctx.language, "event.changed_notice", ref=event_ref(number),
-                              title=result.event.title, change=change))
-        participants = await self.events.participants(result.event.id)
+        after = result.event
+
+        def change(lang: str) -> str:
+            return self._describe_change(ctx.community, lang, ctx.now, field, before.info, after)
+
+        def notice(lang: str) -> Document:
+            return document(say(lang, "event.changed_notice", ref=event_ref(number), title=after.title,
+                                change=change(lang)))
+
+        participants = await self.events.participants(after.id)
         notices = [DirectNotice(m, notice) for m in participants if m != ctx.member.id]
-        notices += self._promotion_notices(ctx.community, result)
-        return Response(document(say(ctx.language, "event.edited", ref=event_ref(number), change=change)),
+        notices += self._promotion_notices(ctx.community, result, ctx.now)
+        return Response(document(say(ctx.language, "event.edited", ref=event_ref(number), change=change(ctx.language))),
                         notices=tuple(notices))
 
     @command("event cancel", EventArg(), TextArg("reason", optional=True, limit=MAX_REASON),
-             aliases=("event afgelast",),
              role=Role.ORGANIZER)
     async def cancel(self, ctx: Context, args: Args) -> Response:
         """Cancel; attendees and the waitlist are told."""
@@ -150,16 +144,20 @@ class EventsService:
         if result.outcome != EventStatus.CANCELLED:  # stopped: the table started or is over
             return self._stopped(ctx.language, number, result) or self._not_found(ctx, number)
         info = found.info
-        reason_text = say_text(ctx.language, "event.cancel_reason", reason=reason) if reason else ""
-        notice = document(say(ctx.language, "event.cancel_notice", ref=event_ref(number), title=info.title,
-                              when=self._when_text(ctx.community, info.starts_at), reason=reason_text))
+
+        def notice(lang: str) -> Document:
+            reason_text = say_text(lang, "event.cancel_reason", reason=reason) if reason else ""
+            return document(say(lang, "event.cancel_notice", ref=event_ref(number), title=info.title,
+                                when=self._when_text(ctx.community, info.starts_at, lang, ctx.now),
+                                reason=reason_text))
+
         told = [m for m in participants if m != ctx.member.id]
         return Response(
             document(say(ctx.language, "event.cancelled", ref=event_ref(number), n=len(told))),
             notices=tuple(DirectNotice(m, notice) for m in told),
         )
 
-    @command("event close", EventArg(), aliases=("event sluit",), role=Role.ORGANIZER)
+    @command("event close", EventArg(), role=Role.ORGANIZER)
     async def close(self, ctx: Context, args: Args) -> Response:
         """Stop sign-ups (those signed up keep their place)."""
         return await self._status(ctx, args.get("event"), EventStatus.CLOSED)
@@ -171,15 +169,15 @@ class EventsService:
 
     # -- everyone ------------------------------------------------------------
 
-    @command("events", aliases=("koffietafels",))
+    @command("events")
     async def upcoming(self, ctx: Context, args: Args) -> Response:
         """Upcoming coffee tables with seats left."""
         found = await self.events.upcoming(ctx.community.id, ctx.now, UPCOMING_LIMIT)
         if not found:
-            return Response(document(say(ctx.language, "event.none", new=Code(f"{ctx.prefix} event new"))))
+            return Response(document(say(ctx.language, "event.none", new=typed_command(ctx.language, ctx.prefix, "event new"))))
         items = tuple(
             say(ctx.language, "event.list_item", ref=event_ref(e.number), title=e.title,
-                when=self._when_text(ctx.community, e.starts_at), where=e.location, seats=self.seats_text(ctx.language, e))
+                when=self._when_text(ctx.community, e.starts_at, ctx.language, ctx.now), where=e.location, seats=self.seats_text(ctx.language, e))
             for e in found
         )
         return Response(Document((Paragraph(say(ctx.language, "event.list_header")), BulletList(items))))
@@ -195,7 +193,7 @@ class EventsService:
         nobody = say_text(lang, "event.nobody")
         lines = [
             say(lang, "event.details_when", ref=event_ref(number), title=info.title,
-                when=self._when_text(ctx.community, info.starts_at), zone=ctx.community.timezone),
+                when=self._when_text(ctx.community, info.starts_at, lang, ctx.now), zone=ctx.community.timezone),
             say(lang, "event.details_where", where=info.location),
             say(lang, "event.details_going", count=self._count(lang, info), names=", ".join(found.attendees) or nobody),
         ]
@@ -211,17 +209,17 @@ class EventsService:
             lines.append(say(lang, "event.details_follows", ref=event_ref(found.follow_up_of)))
         return Response(document(*lines), anchor=Anchor(event_id=info.id))
 
-    @command("join", EventArg(), aliases=("aanmelden", "ik kom"))
+    @command("join", EventArg(), aliases=("ik kom",))
     async def join(self, ctx: Context, args: Args) -> Response:
         """Sign up, or join the waitlist when full."""
         return await self.sign_up(ctx.community, ctx.member, args.get("event"), ctx.now, ctx.prefix)
 
-    @command("leave", EventArg(), aliases=("afmelden",))
+    @command("leave", EventArg())
     async def leave(self, ctx: Context, args: Args) -> Response:
         """Cancel a sign-up; the first on the waitlist moves up."""
         return await self.sign_off(ctx.community, ctx.member, args.get("event"), ctx.now, ctx.prefix)
 
-    @command("interested", EventArg(), aliases=("interesse",))
+    @command("interested", EventArg())
     async def interested(self, ctx: Context, args: Args) -> Response:
         """Hear about the next one of this coffee table."""
         number: int = args.get("event")
@@ -232,7 +230,7 @@ class EventsService:
         key = "event.interest_noted" if added else "event.interest_known"
         return Response(document(say(ctx.language, key, ref=event_ref(number), title=found.info.title)))
 
-    @command("ics", EventArg(), aliases=("agenda",))
+    @command("ics", EventArg())
     async def ics(self, ctx: Context, args: Args) -> Response:
         """An iCalendar file for the event."""
         number: int = args.get("event")
@@ -250,14 +248,14 @@ class EventsService:
                       prefix: str) -> Response:
         """Join an event and say how it went."""
         result = await self.events.join(community.id, number, member.id, now)
-        return self._signup_reply(community, number, result, prefix)
+        return self._signup_reply(community, reading_language(community, member), number, result, prefix)
 
     async def sign_off(self, community: CommunityInfo, member: MemberInfo, number: int, now: datetime,
                        prefix: str) -> Response:
         """Leave an event; whoever moves up from the waitlist is told."""
         result = await self.events.leave(community.id, number, member.id, now)
-        reply = self._signup_reply(community, number, result, prefix)
-        return Response(reply.doc, notices=tuple(self._promotion_notices(community, result)))
+        reply = self._signup_reply(community, reading_language(community, member), number, result, prefix)
+        return Response(reply.doc, notices=tuple(self._promotion_notices(community, result, now)))
 
     # -- helpers -------------------------------------------------------------
 
@@ -266,29 +264,32 @@ class EventsService:
         info, interested = await self.events.create_event(
             NewEvent(ctx.community.id, title, when, where, capacity, ctx.member.id, ctx.now, follow_up_of)
         )
-        lang = ctx.language
-        extra = (say(lang, "event.follow_up_told", n=len(interested)),) if interested else ()
-        join = Code(f"{ctx.prefix} join E{info.number}")
-        notice = document(say(lang, "event.follow_up", title=title, ref=event_ref(info.number),
-                              when=self._when_text(ctx.community, when), where=where, join=join))
+        # The announcement is for the whole room: in the community's language.
+        extra = (say(ctx.community.language, "event.follow_up_told", n=len(interested)),) if interested else ()
+
+        def notice(lang: str) -> Document:
+            return document(say(lang, "event.follow_up", title=title, ref=event_ref(info.number),
+                                when=self._when_text(ctx.community, when, lang, ctx.now), where=where,
+                                join=typed_command(lang, ctx.prefix, "join", f"E{info.number}")))
+
         return Response(
-            self.announcement(ctx.community, info, ctx.prefix, extra=extra), anchor=Anchor(event_id=info.id),
+            self.announcement(ctx.community, info, ctx.prefix, ctx.now, extra=extra), anchor=Anchor(event_id=info.id),
             notices=tuple(DirectNotice(m, notice) for m in interested),
         )
 
-    def announcement(self, community: CommunityInfo, info: EventInfo, prefix: str, *,
+    def announcement(self, community: CommunityInfo, info: EventInfo, prefix: str, now: datetime, *,
                      extra: Sequence[Sequence[Inline]] = ()) -> Document:
-        """The announcement of a coffee table, with its Join/Leave buttons. A
-        fresh table shows its size; later versions (after sign-ups on Slack)
-        show the seats left."""
+        """The announcement of a coffee table, with its Join/Leave buttons, in
+        the community's language. A fresh table shows its size; later versions
+        (after sign-ups on Slack) show the seats left."""
         lang = community.language
         if info.going == 0 and info.waitlisted == 0 and info.status == EventStatus.OPEN:
             seats = say_text(lang, "event.seats", n=info.capacity) if info.capacity else say_text(lang, "event.unlimited")
         else:
             seats = self.seats_text(lang, info)
         line = say(lang, "event.announce", ref=event_ref(info.number), title=info.title,
-                   when=self._when_text(community, info.starts_at), where=info.location, seats=seats,
-                   join=Code(f"{prefix} join E{info.number}"))
+                   when=self._when_text(community, info.starts_at, lang, now), where=info.location, seats=seats,
+                   join=typed_command(lang, prefix, "join", f"E{info.number}"))
         buttons = Buttons((Button("Join", "join", str(info.number)), Button("Leave", "leave", str(info.number))))
         return document(line, *extra, buttons)
 
@@ -310,17 +311,17 @@ class EventsService:
         key = _STOPPED_BY.get(result.outcome)
         return Response(document(say(language, key, ref=event_ref(number)))) if key else None
 
-    def _signup_reply(self, community: CommunityInfo, number: int, result: SignupResult, prefix: str) -> Response:
-        lang = community.language
+    def _signup_reply(self, community: CommunityInfo, lang: str, number: int, result: SignupResult,
+                      prefix: str) -> Response:
         ref = event_ref(number)
         event = result.event
         if event is None:
-            return Response(document(say(lang, "event.not_found", ref=f"E{number}", events=Code(f"{prefix} events"))))
+            return Response(document(say(lang, "event.not_found", ref=f"E{number}", events=typed_command(lang, prefix, "events"))))
         count = self._count(lang, event)
         match result.outcome:
             case "going":
                 reminders = (
-                    say_text(lang, "event.reminders", offsets=format_offsets(community.reminders))
+                    say_text(lang, "event.reminders", offsets=format_durations(community.reminders, lang))
                     if community.reminders else ""
                 )
                 parts = say(lang, "event.joined", ref=ref, count=count, reminders=reminders)
@@ -341,7 +342,7 @@ class EventsService:
         return Response(document(parts))
 
     async def notices_for_promotions(self, communities: Mapping[int, CommunityInfo],
-                                     promotions: Sequence[tuple[int, Promotion]]) -> list[DirectNotice]:
+                                     promotions: Sequence[tuple[int, Promotion]], now: datetime) -> list[DirectNotice]:
         """Notices for members who got a seat that a merge or an erased
         member freed (each promotion with its community id)."""
         notices: list[DirectNotice] = []
@@ -350,44 +351,47 @@ class EventsService:
             details = await self.events.get_event(community_id, number) if community else None
             if community is not None and details is not None:
                 moved = tuple(p for c, p in promotions if (c, p.event_number) == (community_id, number))
-                notices += self._promotion_notices(community, SignupResult("merged", details.info, promoted=moved))
+                notices += self._promotion_notices(community, SignupResult("merged", details.info, promoted=moved), now)
         return notices
 
-    def _promotion_notices(self, community: CommunityInfo, result: SignupResult) -> list[DirectNotice]:
+    def _promotion_notices(self, community: CommunityInfo, result: SignupResult, now: datetime) -> list[DirectNotice]:
         event = result.event
         if event is None:
             return []
-        lang = community.language
-        notice = document(say(lang, "event.promoted", ref=event_ref(event.number), title=event.title,
-                              when=self._when_text(community, event.starts_at), where=event.location,
-                              count=self._count(lang, event)))
+
+        def notice(lang: str) -> Document:
+            return document(say(lang, "event.promoted", ref=event_ref(event.number), title=event.title,
+                                when=self._when_text(community, event.starts_at, lang, now), where=event.location,
+                                count=self._count(lang, event)))
+
         return [DirectNotice(p.member_id, notice) for p in result.promoted]
 
-    def _describe_change(self, community: CommunityInfo, field: str, before: EventInfo, after: EventInfo) -> str:
-        lang = community.language
+    def _describe_change(self, community: CommunityInfo, lang: str, now: datetime, field: str, before: EventInfo,
+                         after: EventInfo) -> str:
         unlimited = say_text(lang, "event.unlimited_short")
         if field == "title":
             return say_text(lang, "event.change_title", new=after.title)
         if field == "starts_at":
-            return say_text(lang, "event.change_when", new=self._when_text(community, after.starts_at),
-                            old=self._when_text(community, before.starts_at))
+            return say_text(lang, "event.change_when", new=self._when_text(community, after.starts_at, lang, now),
+                            old=self._when_text(community, before.starts_at, lang, now))
         if field == "location":
             return say_text(lang, "event.change_where", new=after.location, old=before.location)
         return say_text(lang, "event.change_capacity", new=after.capacity or unlimited, old=before.capacity or unlimited)
 
     def _when(self, ctx: Context, text: str) -> datetime | Response:
-        parsed = parse_when(text, ctx.community.timezone, ctx.now, ctx.language)
+        # Read the community's way (11-12 is 11 December in a Dutch one), answered in the reader's language.
+        parsed = parse_when(text, ctx.community.timezone, ctx.now, ctx.community.language)
         if not isinstance(parsed, WhenProblem):
             return parsed
         example, iso = Code(say_text(ctx.language, "example.when")), Code(iso_example(ctx.now))
         if parsed.moment is not None:
-            shown = format_when(parsed.moment, ctx.community.timezone, ctx.language, with_year=True)
+            shown = format_when(parsed.moment, ctx.community.timezone, ctx.language, ctx.now, with_year=True)
             return Response(document(say(ctx.language, "when.past", text=text, shown=shown, example=example)))
         return Response(document(say(ctx.language, f"when.{parsed.reason}", text=text, example=example, iso=iso)))
 
     @staticmethod
-    def _when_text(community: CommunityInfo, moment: datetime) -> str:
-        return format_when(moment, community.timezone, community.language)
+    def _when_text(community: CommunityInfo, moment: datetime, language: str, now: datetime) -> str:
+        return format_when(moment, community.timezone, language, now)
 
     @staticmethod
     def _count(language: str, event: EventInfo) -> str:
@@ -403,9 +407,11 @@ class EventsService:
         if event.capacity is None:
             return say_text(language, "event.open_seats", n=event.going)
         if event.going >= event.capacity:
+            if not event.waitlisted:
+                return say_text(language, "event.full_no_waitlist")
             return say_text(language, "event.full", n=event.waitlisted)
         return say_text(language, "event.seats_left", n=event.capacity - event.going, capacity=event.capacity)
 
     def _not_found(self, ctx: Context, number: int) -> Response:
         return Response(document(say(ctx.language, "event.not_found", ref=f"E{number}",
-                                     events=Code(f"{ctx.prefix} events"))))
+                                     events=typed_command(ctx.language, ctx.prefix, "events"))))

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from bot.commands.args import TextArg
 from bot.commands.registry import Args, Context, Response, command
 from bot.domain import CommunityInfo
-from bot.messages import platform_name, say
+from bot.messages import platform_name, say, typed_command
 from bot.ports import Directory, Linking
 from bot.refusal import Refusal
 from bot.richtext import Code, document
@@ -60,7 +60,7 @@ class LinkingService:
         self.communities = communities
         self._tries = _Tries()
 
-    @command("link", TextArg("code", optional=True), aliases=("verbind",))
+    @command("link", TextArg("code", optional=True))
     async def link(self, ctx: Context, args: Args) -> Response:
         """Link your Matrix and Slack accounts: a code here, typed there."""
         typed = normalize_code(str(args.get("code")))
@@ -72,19 +72,19 @@ class LinkingService:
         taken = await self.linking.take_code(typed, now)
         if taken is None:
             self._tries.failed(member.id, now)
-            raise Refusal("link.unknown", new=Code(f"{ctx.prefix} link"))
+            raise Refusal("link.unknown", new=typed_command(ctx.language, ctx.prefix, "link"))
         other_id, platform = taken
         if other_id == member.id:
             raise Refusal("link.same", platform=platform_name(ctx.language, platform))
         keep, merged = sorted((other_id, member.id))
         promotions = await self.linking.merge(keep, merged, now)
         self.directory.forget_cached()
-        notices = await self.events.notices_for_promotions(self.communities, promotions)
+        notices = await self.events.notices_for_promotions(self.communities, promotions, now)
         here = platform_name(ctx.language, ctx.message.sender.platform)
         there = platform_name(ctx.language, platform)
         return Response(document(say(ctx.language, "link.done", here=here, there=there)), notices=tuple(notices))
 
-    @command("unlink", aliases=("ontkoppel",))
+    @command("unlink")
     async def unlink(self, ctx: Context, args: Args) -> Response:
         """Make this account a member of its own again."""
         sender = ctx.message.sender
@@ -99,4 +99,4 @@ class LinkingService:
         await self.linking.add_code(code, ctx.member.id, ctx.message.sender.platform, ctx.now, ctx.now + CODE_VALID)
         shown = f"{code[:4]}-{code[4:]}"
         return Response(document(say(ctx.language, "link.code", code=Code(shown),
-                                     command=Code(f"{ctx.prefix} link {shown}"))), private=True)
+                                     command=typed_command(ctx.language, ctx.prefix, "link", shown))), private=True)

@@ -3,15 +3,16 @@ after round, preferring shared interests and people they have not met."""
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timedelta
 
 from bot.commands.registry import Args, Context, Response, command
 from bot.domain import CommunityInfo, Participant
-from bot.messages import say, say_text
+from bot.messages import say, say_text, typed_command
 from bot.outgoing import DirectNotice
 from bot.pairing import Group, group_members
 from bot.ports import Pairing
-from bot.richtext import Code, Document, document
+from bot.richtext import Document, document
 from bot.services.reminders import Send
 from bot.timefmt import format_when, latest_weekly_moment
 
@@ -44,18 +45,18 @@ class PairingService:
     def __init__(self, pairing: Pairing) -> None:
         self.pairing = pairing
 
-    @command("pair on", aliases=("koppel aan",))
+    @command("pair on")
     async def pair_on(self, ctx: Context, args: Args) -> Response:
         """Take part in coffee pairing."""
         await self.pairing.set_opt_in(ctx.member.id, True)
         return Response(document(say(ctx.language, "pair.on", weeks=ctx.community.pairing_weeks,
-                                     off=Code(f"{ctx.prefix} pair off"))))
+                                     off=typed_command(ctx.language, ctx.prefix, "pair off"))))
 
-    @command("pair off", aliases=("koppel uit",))
+    @command("pair off")
     async def pair_off(self, ctx: Context, args: Args) -> Response:
         """Stop taking part in coffee pairing."""
         await self.pairing.set_opt_in(ctx.member.id, False)
-        return Response(document(say(ctx.language, "pair.off", on=Code(f"{ctx.prefix} pair on"))))
+        return Response(document(say(ctx.language, "pair.off", on=typed_command(ctx.language, ctx.prefix, "pair on"))))
 
     @command("pair status", aliases=("pair", "koppel"))
     async def status(self, ctx: Context, args: Args) -> Response:
@@ -63,7 +64,7 @@ class PairingService:
         taking_part = await self.pairing.taking_part(ctx.community.id)
         state = say_text(ctx.language, "me.on" if ctx.member.id in taking_part else "me.off")
         upcoming = self.next_round(ctx.community, ctx.now)
-        when = format_when(upcoming, ctx.community.timezone, ctx.language) if upcoming else say_text(
+        when = format_when(upcoming, ctx.community.timezone, ctx.language, ctx.now) if upcoming else say_text(
             ctx.language, "pair.no_rounds")
         return Response(document(say(ctx.language, "pair.status", state=state, n=len(taking_part), when=when,
                                      rounds=await self.pairing.rounds(ctx.community.id))))
@@ -84,7 +85,7 @@ class PairingService:
         if not await self.pairing.hold_round(community.id, key, groups, now):
             return 0, []
         sends: list[Send] = [
-            DirectNotice(member_id, self._introduction(community.language, member_id, group, taking_part),
+            DirectNotice(member_id, functools.partial(self._introduction, member_id, group, taking_part),
                          key=f"{key}:member:{member_id}")
             for group in groups for member_id in group
         ]
@@ -101,7 +102,7 @@ class PairingService:
         return None
 
     @staticmethod
-    def _introduction(language: str, member_id: int, group: Group, people: dict[int, Participant]) -> Document:
+    def _introduction(member_id: int, group: Group, people: dict[int, Participant], language: str) -> Document:
         """Whom a member meets this round, and why they were matched."""
         others = [people[m] for m in group if m != member_id]
         names = others[0].name if len(others) == 1 else say_text(

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from bot.commands.args import ArgError, TextArg, within
 from bot.commands.registry import Args, Context, Response, command
-from bot.domain import CommunityInfo, Evidence, MemberInfo, Role
-from bot.messages import count, platform_name, say, say_text
+from bot.domain import Evidence, MemberInfo, Role
+from bot.languages import language_name, read_language
+from bot.messages import count, languages, platform_name, say, say_text, typed_command
 from bot.ports import Directory, People
 from bot.refusal import Refusal
-from bot.richtext import BulletList, Code, Document, Paragraph, document, inlines, join_inlines
+from bot.richtext import BulletList, Document, Paragraph, document, inlines, join_inlines
 from bot.services.archive import post_ref
 from bot.services.events import event_ref
 from bot.text import clean_line
@@ -50,7 +50,7 @@ class PeopleService:
 
     # -- roles -----------------------------------------------------------------
 
-    @command("role", TextArg("member", shown="<member> member|organizer|manager"), aliases=("rol",), role=Role.MANAGER)
+    @command("role", TextArg("member", shown="<member> member|organizer|manager"), role=Role.MANAGER)
     async def role(self, ctx: Context, args: Args) -> Response:
         """Give a member a role: member, organizer or manager."""
         # The role is the last word: a display name may have spaces.
@@ -72,7 +72,7 @@ class PeopleService:
         await self.directory.set_role(ctx.community.id, member.id, role)
         return Response(document(say(ctx.language, "role.set", name=member.display_name, role=label)))
 
-    @command("roles", aliases=("rollen",))
+    @command("roles")
     async def roles(self, ctx: Context, args: Args) -> Response:
         """Who the managers and organizers are."""
         staff = await self.directory.staff(ctx.community.id)
@@ -83,28 +83,42 @@ class PeopleService:
 
     # -- profiles --------------------------------------------------------------
 
-    @command("me", aliases=("ik",))
+    @command("me")
     async def me(self, ctx: Context, args: Args) -> Response:
         """Your profile: what the community knows about you."""
         return Response(await self._profile(ctx, ctx.member, own=True))
 
-    @command("me interests", TextArg("topics"), aliases=("ik interesses",))
+    @command("me interests", TextArg("topics"))
     async def interests(self, ctx: Context, args: Args) -> Response:
         """Set your interests (comma-separated; `-` clears them)."""
         return await self._set_topics(ctx, INTEREST, args.get("topics"))
 
-    @command("me expertise", TextArg("topics"), aliases=("ik expertise",))
+    @command("me expertise", TextArg("topics"))
     async def expertise(self, ctx: Context, args: Args) -> Response:
         """Set your expertise (comma-separated; `-` clears it)."""
         return await self._set_topics(ctx, EXPERTISE, args.get("topics"))
 
-    @command("whois", TextArg("member"), aliases=("wie is",))
+    @command("me language", TextArg("language", shown="en|nl|-"))
+    async def language(self, ctx: Context, args: Args) -> Response:
+        """Choose the language I write to you in; `-` follows the community's."""
+        wanted = str(args.get("language"))
+        code = read_language(wanted)
+        if code is None:
+            choices = ", ".join(f"{c} ({language_name(c, ctx.language)})" for c in languages())
+            raise Refusal("me.language_unknown", wanted=clean_line(wanted)[:40], choices=choices)
+        await self.directory.set_language(ctx.member.id, code or None)
+        lang = code or ctx.community.language  # the answer is already in the new language
+        if code:
+            return Response(document(say(lang, "me.language_set", language=language_name(lang, lang))))
+        return Response(document(say(lang, "me.language_default", language=language_name(lang, lang))))
+
+    @command("whois", TextArg("member"))
     async def whois(self, ctx: Context, args: Args) -> Response:
         """A member's profile, recent posts and coffee tables."""
         member = await self.known(ctx, str(args.get("member")))
         return Response(await self._profile(ctx, member, own=False))
 
-    @command("who", TextArg("topic", limit=MAX_TOPIC), aliases=("wie",))
+    @command("who", TextArg("topic", limit=MAX_TOPIC))
     async def who(self, ctx: Context, args: Args) -> Response:
         """The members most likely to know about a topic, and why."""
         topic = clean_line(str(args.get("topic"))).lstrip("#")
@@ -112,7 +126,7 @@ class PeopleService:
         found = await self.people.who(ctx.community.id, topic, words, WHO_LIMIT, ctx.now)
         if not found:
             return Response(document(say(ctx.language, "who.none", topic=topic,
-                                         expertise=Code(f"{ctx.prefix} me expertise {topic}"))))
+                                         expertise=typed_command(ctx.language, ctx.prefix, "me expertise", topic))))
         items = tuple(
             (*inlines(f"{e.name} — "), *join_inlines((inlines(r) for r in self.reasons(ctx.language, e, topic)), ", "))
             for e in found
@@ -176,18 +190,15 @@ class PeopleService:
                 for p in profile.recent_posts)))
         if profile.recent_tables:
             lines.append(Paragraph(join_inlines(
-                (inlines(event_ref(t.number), f" {t.title} ({self._day(ctx.community, t.starts_at, ctx.now)})")
+                (inlines(event_ref(t.number), f" {t.title} ({format_day(t.starts_at, ctx.community.timezone, lang, ctx.now)})")
                  for t in profile.recent_tables), " · ")))
         if own:
             on, off = say_text(lang, "me.on"), say_text(lang, "me.off")
             lines.append(Paragraph(say(lang, "me.settings", digest=on if profile.digest_dm else off,
                                        pairing=on if profile.pairing else off,
-                                       change=Code(f"{ctx.prefix} me expertise <a, b>"))))
+                                       language=language_name(lang, lang),
+                                       change=typed_command(lang, ctx.prefix, "me expertise", "<a, b>"))))
         return Document(tuple(lines))
-
-    @staticmethod
-    def _day(community: CommunityInfo, moment: datetime, now: datetime) -> str:
-        return format_day(moment, community.timezone, community.language, now=now)
 
 
 def managers_named(staff: Sequence[MemberInfo]) -> str:

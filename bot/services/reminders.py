@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot.domain import CommunityInfo, DueReminder
 from bot.messages import say
 from bot.outgoing import DirectNotice, Kind, Outgoing
 from bot.ports import Schedule
-from bot.richtext import document
+from bot.richtext import Document, document
 from bot.services.events import event_ref
-from bot.timefmt import format_when
+from bot.timefmt import format_duration, format_when
 
 log = logging.getLogger(__name__)
 
 Send = Outgoing | DirectNotice
-
-
-def time_left(delta: timedelta) -> str:
-    """``24 h``, ``1 h``, ``3 h 20 min``, ``45 min``: rounded to minutes."""
-    minutes = max(0, round(delta.total_seconds() / 60))
-    hours, minutes = divmod(minutes, 60)
-    if hours and minutes:
-        return f"{hours} h {minutes} min"
-    return f"{hours} h" if hours else f"{minutes} min"
 
 
 class ReminderService:
@@ -47,10 +38,13 @@ class ReminderService:
     @staticmethod
     def _messages(community: CommunityInfo, reminder: DueReminder, now: datetime) -> list[Send]:
         event = reminder.event
-        doc = document(say(community.language, "reminder.text", ref=event_ref(event.number), title=event.title,
-                           left=time_left(event.starts_at - now),
-                           when=format_when(event.starts_at, community.timezone, community.language),
-                           where=event.location))
+
+        def doc(language: str) -> Document:
+            return document(say(language, "reminder.text", ref=event_ref(event.number), title=event.title,
+                                left=format_duration(event.starts_at - now, language),
+                                when=format_when(event.starts_at, community.timezone, language, now),
+                                where=event.location))
+
         if reminder.late:
             log.info("sending the %s reminder of E%s late", reminder.offset, event.number)
         key = f"reminder:{event.id}:{int(reminder.offset.total_seconds())}:{event.starts_at.isoformat()}"
@@ -59,7 +53,7 @@ class ReminderService:
             for member_id in reminder.attendees
         ]
         sends += [
-            Outgoing(platform, Kind.ROOM, doc, room_id=room_id, key=f"{key}:room:{platform}:{room_id}",
+            Outgoing(platform, Kind.ROOM, doc(community.language), room_id=room_id, key=f"{key}:room:{platform}:{room_id}",
                      expires_at=event.starts_at)
             for platform, room_id in reminder.rooms
         ]

@@ -8,10 +8,10 @@ from datetime import datetime, time, timedelta
 from bot.commands.args import ArgError, EventArg, TextArg, whole_number
 from bot.commands.registry import Args, Context, Response, command
 from bot.domain import Contributor, Role, WeekStats
-from bot.messages import count, say, say_text
+from bot.messages import count, say, say_text, typed_command
 from bot.ports import Events, Stats
 from bot.refusal import Refusal
-from bot.richtext import BulletList, Code, Document, Paragraph
+from bot.richtext import BulletList, Document, Paragraph
 from bot.services.events import event_ref
 from bot.services.people import PeopleService
 from bot.timefmt import format_day, latest_weekly_moment
@@ -48,7 +48,7 @@ class StatsService:
         self.events = events
         self.people = people
 
-    @command("stats", TextArg("weeks", optional=True), aliases=("statistiek",), role=Role.MANAGER)
+    @command("stats", TextArg("weeks", optional=True), role=Role.MANAGER)
     async def overview(self, ctx: Context, args: Args) -> Response:
         """Activity per week: posts, comments, reactions, members, sign-ups, attendance."""
         weeks = parse_weeks(str(args.get("weeks")))
@@ -65,7 +65,7 @@ class StatsService:
             blocks.append(Paragraph(say(lang, "stats.top", names=names)))
         return Response(Document(tuple(blocks)))
 
-    @command("event noshow", EventArg(), TextArg("member", shown="<member> [undo]"), aliases=("event afwezig",), role=Role.ORGANIZER)
+    @command("event noshow", EventArg(), TextArg("member", shown="<member> [undo]"), role=Role.ORGANIZER)
     async def no_show(self, ctx: Context, args: Args) -> Response:
         """After a coffee table: mark who signed up but did not come (add `undo` to take it back)."""
         number: int = args.get("event")
@@ -74,7 +74,7 @@ class StatsService:
         name = " ".join(words[:-1] if undo else words)
         found = await self.events.get_event(ctx.community.id, number)
         if found is None:
-            raise Refusal("event.not_found", ref=f"E{number}", events=Code(f"{ctx.prefix} events"))
+            raise Refusal("event.not_found", ref=f"E{number}", events=typed_command(ctx.language, ctx.prefix, "events"))
         if found.info.starts_at > ctx.now:
             raise Refusal("noshow.not_yet", ref=event_ref(number))
         member = await self.people.known(ctx, name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -13,7 +14,7 @@ from bot.domain import CommentRef, NewPost, PostDetails, PostSummary, SavedPost,
 from bot.ports import Clock
 from storage.engine import Database, DbSession
 from storage.models import Comment, Community, Member, Post, PostLink, PostTag, Reaction, Tag
-from storage.search import post_written, search_post_ids
+from storage.search import post_written, search_posts
 
 
 class SqlArchive:
@@ -144,14 +145,15 @@ class SqlArchive:
 
     async def add_comment(self, post_id: int, member_id: int, body: str, at: datetime,
                           source: SourceMessage | None = None) -> int:
-        """Add a comment (remembering the chat message it came from); returns
-        the post's comment count."""
+        """Add a comment (remembering the chat message it came from; the post
+        is found by its words from now on); returns the post's comment count."""
         async with self.db.write() as session:
             session.add(Comment(post_id=post_id, member_id=member_id, body=body, created_at=at,
                                 source_platform=source.platform if source else None,
                                 source_room=source.room_id if source else None,
                                 source_message_id=source.message_id if source else None))
             await session.flush()
+            await post_written(session, post_id)
             total: int = (
                 await session.execute(select(func.count()).select_from(Comment).where(Comment.post_id == post_id))
             ).scalar_one()
@@ -193,10 +195,12 @@ class SqlArchive:
             await post_written(session, post_id)
 
     async def update_comment(self, comment_id: int, body: str) -> None:
-        """Replace a comment's text."""
+        """Replace a comment's text (search kept in step)."""
         async with self.db.write() as session:
             comment = await session.get_one(Comment, comment_id)
             comment.body = body
+            await session.flush()
+            await post_written(session, comment.post_id)
 
     async def set_reaction(self, post_id: int, member_id: int, emoji: str, present: bool, at: datetime) -> bool:
         """Count or uncount one member's emoji on a post; True if it changed."""
@@ -214,10 +218,12 @@ class SqlArchive:
     async def search(
         self, community_id: int, words: Sequence[str], *, tag: str | None, author_id: int | None, limit: int
     ) -> list[PostSummary]:
-        """Best matches first; removed posts never appear."""
+        """Best matches first, each with its snippet; removed posts never appear."""
         async with self.db.read() as session:
-            ids = await search_post_ids(session, community_id, list(words), tag=tag, author_id=author_id, limit=limit)
-            return await self._summaries(session, ids)
+            hits = await search_posts(session, community_id, list(words), tag=tag, author_id=author_id, limit=limit)
+            summaries = await self._summaries(session, [hit.post_id for hit in hits])
+        snippets = {hit.post_id: hit.snippet for hit in hits}
+        return [replace(summary, snippet=snippets[summary.id]) for summary in summaries]
 
     async def recent(self, community_id: int, *, tag: str | None, limit: int) -> list[PostSummary]:
         """Newest visible posts first, optionally with one tag."""

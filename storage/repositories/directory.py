@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 import sqlalchemy as sa
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from bot.domain import CommunityInfo, MemberInfo, Role
+from bot.domain import CommunityInfo, MemberInfo, Recipient, Role
 from bot.incoming import Actor, RoomRef
 from bot.ports import Clock
 from storage.engine import Database, DbSession
 from storage.models import Community, Identity, Member, Membership, Room
+from storage.search import index_posts
+from storage.sql import Sql
 
 
 def _community_info(row: Community) -> CommunityInfo:
@@ -41,12 +44,16 @@ class SqlDirectory:
         """The community called ``name``, created or updated from config."""
         async with self.db.write() as session:
             row = (await session.execute(select(Community).where(Community.name == name))).scalar_one_or_none()
+            relanguaged = row is not None and row.language != language
             if row is None:
                 row = Community(name=name, timezone=timezone, language=language, created_at=self.clock.now())
                 session.add(row)
             else:
                 row.timezone, row.language = timezone, language
             await session.flush()
+            if relanguaged:
+                # Posts are indexed by their stems in the community's language.
+                await index_posts(await Sql.of(session), row.id)
             return _community_info(row)
 
     async def bind_rooms(
@@ -138,7 +145,7 @@ class SqlDirectory:
                 session.add(membership)
             elif Role.parse(membership.role) < at_least:
                 membership.role = at_least.label
-            return MemberInfo(member.id, member.display_name, Role.parse(membership.role))
+            return MemberInfo(member.id, member.display_name, Role.parse(membership.role), member.language)
 
     async def preload(self, community_id: int) -> int:
         """Fill the member cache with the whole community in one query, so the
@@ -147,15 +154,15 @@ class SqlDirectory:
             rows = (
                 await session.execute(
                     sa.select(col(Identity.platform), col(Identity.external_id), col(Identity.display_name),
-                              col(Member.id), col(Member.display_name), col(Membership.role))
+                              col(Member.id), col(Member.display_name), col(Membership.role), col(Member.language))
                     .join(Member, col(Member.id) == Identity.member_id)
                     .join(Membership, col(Membership.member_id) == Member.id)
                     .where(col(Membership.community_id) == community_id)
                 )
             ).all()
         expires = time.monotonic() + MEMBER_CACHE_SECONDS
-        for platform, external_id, identity_name, member_id, member_name, role in rows:
-            member = MemberInfo(int(member_id or 0), member_name, Role.parse(role))
+        for platform, external_id, identity_name, member_id, member_name, role, language in rows:
+            member = MemberInfo(int(member_id or 0), member_name, Role.parse(role), language)
             self._members[(community_id, platform, external_id)] = (member, identity_name, expires)
         return len(rows)
 
@@ -181,22 +188,43 @@ class SqlDirectory:
             return None
         member, role = rows
         assert member.id is not None
-        return MemberInfo(member.id, member.display_name, Role.parse(role))
+        return MemberInfo(member.id, member.display_name, Role.parse(role), member.language)
 
-    async def identities(self, member_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
-        """The (platform, user id) pairs of each member, oldest first."""
-        found: dict[int, list[tuple[str, str]]] = {member_id: [] for member_id in member_ids}
-        if not found:
-            return found
+    async def recipients(self, member_ids: Sequence[int]) -> dict[int, Recipient]:
+        """How to reach each member privately: identities oldest first, and
+        their own language (members without identities are left out)."""
+        if not member_ids:
+            return {}
+        found: dict[int, list[tuple[str, str]]] = {}
+        languages: dict[int, str | None] = {}
         async with self.db.read() as session:
             rows = await session.execute(
-                select(Identity.member_id, Identity.platform, Identity.external_id)
-                .where(col(Identity.member_id).in_(list(found)))
+                select(Identity.member_id, Identity.platform, Identity.external_id, Member.language)
+                .join(Member, col(Member.id) == Identity.member_id)
+                .where(col(Identity.member_id).in_(list(set(member_ids))))
                 .order_by(col(Identity.id))
             )
-            for member_id, platform, external_id in rows:
-                found[member_id].append((platform, external_id))
-        return found
+            for member_id, platform, external_id, language in rows:
+                found.setdefault(member_id, []).append((platform, external_id))
+                languages[member_id] = language
+        return {m: Recipient(tuple(pairs), languages[m]) for m, pairs in found.items()}
+
+    async def language_of(self, platform: str, user_id: str) -> str | None:
+        """The language the account's member chose, if any (None: unknown account or no choice)."""
+        async with self.db.read() as session:
+            return (await session.execute(
+                sa.select(col(Member.language)).join(Identity, col(Identity.member_id) == Member.id)
+                .where(col(Identity.platform) == platform, col(Identity.external_id) == user_id)
+            )).scalar_one_or_none()
+
+    async def set_language(self, member_id: int, language: str | None) -> None:
+        """The member's own language (None: follow each community's); seen at
+        once by this process, by others within MEMBER_CACHE_SECONDS."""
+        async with self.db.write() as session:
+            await session.execute(sa.update(Member).where(col(Member.id) == member_id).values(language=language))
+        for key, (member, name, expires) in list(self._members.items()):
+            if member.id == member_id:
+                self._members[key] = (replace(member, language=language), name, expires)
 
     async def set_role(self, community_id: int, member_id: int, role: Role) -> None:
         """Give a member a role in the community (seen at once by this process;
@@ -208,7 +236,7 @@ class SqlDirectory:
             )
         for key, (member, name, expires) in list(self._members.items()):
             if key[0] == community_id and member.id == member_id:
-                self._members[key] = (MemberInfo(member.id, member.display_name, role), name, expires)
+                self._members[key] = (replace(member, role=role), name, expires)
 
     def forget_cached(self) -> None:
         """Look members up afresh (after identities moved between members)."""
@@ -228,19 +256,20 @@ class SqlDirectory:
     async def _known_member(self, session: DbSession, community_id: int, actor: Actor) -> MemberInfo | None:
         row = (
             await session.execute(
-                select(Member.id, Member.display_name, Identity.display_name, Membership.role)
+                sa.select(col(Member.id), col(Member.display_name), col(Identity.display_name), col(Membership.role),
+                          col(Member.language))
                 .join(Identity, col(Identity.member_id) == Member.id)
                 .join(Membership, col(Membership.member_id) == Member.id)
-                .where(Identity.platform == actor.platform, Identity.external_id == actor.user_id)
-                .where(Membership.community_id == community_id)
+                .where(col(Identity.platform) == actor.platform, col(Identity.external_id) == actor.user_id)
+                .where(col(Membership.community_id) == community_id)
             )
         ).first()
         if row is None:
             return None
-        member_id, member_name, identity_name, role = row
+        member_id, member_name, identity_name, role, language = row
         if actor.display_name and identity_name != actor.display_name:
             return None
-        return MemberInfo(member_id, member_name, Role.parse(role))
+        return MemberInfo(member_id, member_name, Role.parse(role), language)
 
     @staticmethod
     async def _identity(session: DbSession, platform: str, external_id: str) -> Identity | None:

@@ -1,29 +1,56 @@
-"""Ranked full-text search of posts, fast also for common words.
+"""Ranked full-text search of posts that understands the language, fast
+also for common words.
 
-The FTS5 index of migration 0001 (``post_fts``) finds the posts containing
-some words quickly. The slow part is *ranking* them: FTS5's ``bm25()`` first
-counts every posting of every query term (its IDF), then scores every
-matching post. For a word in most posts both are full scans of its postings:
-on 200k posts one common word takes ~270 ms, and ``MATCH ... AND rowid IN
-(200 ids)`` takes over a second, because the IDF count is redone for every
+What is indexed. Every live post has a row in ``search_text`` (migration
+0010, kept by ``indexer``): a title column (title and tags) and a body
+column (body and comments; links are in the body). Their text is index
+terms, not words (``analyzer``): each token, folded (café = cafe), gives
+its stem (Snowball in the community's language, then English), so
+vrijwilliger finds vrijwilligers and volunteering finds volunteer, and its
+surface form marked ``_`` (``_vrijwilligers``), which prefix queries match:
+``vrijwillig*`` finds every word written so. FTS5 indexes that text
+(``post_fts``, external content on ``search_text``), split on spaces only.
+``post_written`` rewrites a post's row, in the transaction that changed
+the post, its tags or its comments; ``index_posts`` redoes a community
+(its language changed) or an import.
+
+Why the ranking stays exact with stems, surface forms and top lists:
+stems and surface forms are different terms, one of each per token, so a
+stem's frequency is the one an index of stems alone would have, and every
+post is exactly twice as long, which bm25 (length relative to the mean)
+does not see. Our bm25 reads the very text FTS5 indexed and splits it the
+same way, so both count the same. A prefix (``_koffie*``) is one more
+kind of term: FTS5 matches it as a prefix phrase, whose frequency in a
+post is the number of its terms the prefix starts, and so does ours; it
+gets a top list like any common term, and ``post_written`` offers a post
+to the lists of every prefix of its surface forms, so the lists' invariant
+(below) holds for prefixes too.
+
+The slow part of search is *ranking*: FTS5's ``bm25()`` first counts every
+posting of every query term (its IDF), then scores every matching post.
+For a term in most posts both are full scans of its postings: on 200k
+posts one common word takes ~270 ms, and ``MATCH ... AND rowid IN (200
+ids)`` takes over a second, because the IDF count is redone for every
 rowid looked up. So when FTS5 would do much work, we rank ourselves: bm25
 with FTS5's formula, constants and global statistics
 (``scoring.rank_rows``), over a *bounded* set of candidate posts.
 
 How a query is answered (``SearchTuning`` holds every threshold):
 
-* Every word becomes one quoted FTS5 phrase made of its tokens (tokenized
-  here exactly like ``unicode61 remove_diacritics 2``). User text never
-  reaches FTS5 as syntax.
+* Every word becomes one quoted FTS5 phrase made of its terms: its stems,
+  or for a prefix word (``koffie*``, at least ``MIN_PREFIX`` letters) its
+  marked surface forms with the last one open. User text never reaches
+  FTS5 as syntax.
 * A term in at most ``selective_df`` posts (whole index, counted by
-  ``post_fts_vocab``, which costs in proportion to that count) is
-  *selective*. Every other term is *common* and gets a top list per
-  community (tables ``search_top_list`` / ``search_top_entry``, migration
-  0002): the ``list_size`` posts in which that term alone scores best (its
-  bm25 contribution without the IDF factor, "impact" here), each with the
-  term's weighted frequency and the post's length. The list also caches the
-  term's document frequency: common terms are never counted at query time.
-  One statement fetches all this for a query.
+  ``post_fts_vocab``, which costs in proportion to that count; a prefix,
+  not being in the vocabulary, is counted by FTS5) is *selective*. Every
+  other term is *common* and gets a top list per community (tables
+  ``search_top_list`` / ``search_top_entry``, migration 0002): the
+  ``list_size`` posts in which that term alone scores best (its bm25
+  contribution without the IDF factor, "impact" here), each with the term's
+  weighted frequency and the post's length. The list also caches the term's
+  document frequency: common terms are never counted at query time. One
+  statement fetches all this for a query.
 * When FTS5's own ranking is estimated to be cheap (postings to count plus
   posts to score, under ``plain_budget_us``): plain ``MATCH ... ORDER BY
   bm25()``. This covers every query of selective words. Exact.
@@ -45,9 +72,9 @@ How a query is answered (``SearchTuning`` holds every threshold):
 
 Consistency. Candidates only ever *propose* post ids. Every candidate is
 read back from ``post`` with ``community_id = :community_id AND removed_at
-IS NULL`` and the tag/author filters, and scored from its current text (the
-one-word list path uses the frequency stored with the entry, which
-``post_written`` keeps current). So a removed post, another community's post
+IS NULL`` and the tag/author filters, and scored from its current indexed
+text (the one-word list path uses the frequency stored with the entry,
+which ``post_written`` keeps current). So a removed post, another community's post
 or a stale entry can cost a little time but never show up. A list's first
 ``size`` entries are the true best because of one invariant: every post
 outside an incomplete list scores at most as much as every post in it (a
@@ -59,76 +86,139 @@ fewer than ``max(thin_fraction * capacity, limit)`` entries (after
 removals), or built for a mean post length that has drifted by more than
 ``avgdl_drift``, is rebuilt at its next search, in a savepoint; if the
 database is busy the search uses the rebuilt list unsaved.
-``rebuild_search_lists`` recomputes everything after bulk loads. Posts
-written without ``post_written`` are still found by every exact path; the
-lists just do not know them until a rebuild.
+``rebuild_search_lists`` recomputes everything after bulk loads (surface
+forms and prefixes get theirs at first use). A post written without
+``post_written`` (or ``index_posts``) has no indexed text and is not found.
 
 PostgreSQL has no FTS5 and no lists: it takes a simple ``to_tsvector`` /
-``ts_rank`` path (no index yet) with the same AND-then-OR semantics.
+``ts_rank`` path (no index yet) over the same ``search_text``, with the
+same matching and AND-then-OR semantics (see ``postgres``).
 
-The package, one job a module: ``tokens`` (FTS5's tokenizer, phrases, FTS5
-query text), ``scoring`` (FTS5's statistics and bm25), ``tuning`` (the
-thresholds), ``sql`` (running statements, filters, newest posts), ``fts``
-(FTS5's own ranking), ``lists`` (top lists: build, maintain, rebuild),
-``sqlite`` (the query planner above) and ``postgres`` (the fallback). This
-``__init__`` holds the public API: ``search_post_ids`` picks the path, the
-rest is re-exported.
+Every hit of ``search_posts`` comes with a snippet: a short piece of the
+post around the first match, the matched words marked (``snippets``).
+
+The package, one job a module: ``tokens`` (the tokenizer, phrases, FTS5
+query text), ``analyzer`` (stems and surface forms; words to phrases),
+``indexer`` (``search_text``), ``scoring`` (FTS5's statistics and bm25),
+``tuning`` (the thresholds), ``sql`` (filters, indexed text, newest
+posts), ``fts`` (FTS5's own ranking), ``lists`` (top lists: build,
+maintain, rebuild), ``sqlite`` (the query planner above), ``postgres``
+(the fallback) and ``snippets``. This ``__init__`` holds the public API:
+``search_posts`` and ``search_post_ids`` pick the path, the rest is
+re-exported.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TypedDict, Unpack
+
 from storage.engine import DbSession
+from storage.search.analyzer import MIN_PREFIX, Analyzer, analyzer_for
+from storage.search.indexer import index_all, index_posts
 from storage.search.lists import post_written, rebuild_search_lists
 from storage.search.postgres import postgres_search
 from storage.search.scoring import BODY_WEIGHT, TITLE_WEIGHT
+from storage.search.snippets import Matcher, Snippet, snippets_of
 from storage.search.sql import Filter, newest_rows
 from storage.search.sqlite import SqliteSearch
-from storage.search.tokens import phrases_of, tokenize
+from storage.search.tokens import Phrase, fts_query, tokenize
 from storage.search.tuning import DEFAULT_TUNING, SearchTuning
 from storage.sql import Sql, dialect_of
 
 __all__ = [
     "BODY_WEIGHT",
     "DEFAULT_TUNING",
+    "MIN_PREFIX",
     "TITLE_WEIGHT",
+    "Hit",
+    "SearchOptions",
     "SearchTuning",
+    "Snippet",
+    "analyzer_for",
+    "fts_query",
+    "index_all",
+    "index_posts",
     "post_written",
     "rebuild_search_lists",
     "search_post_ids",
+    "search_posts",
     "tokenize",
 ]
 
 
+@dataclass(frozen=True)
+class Hit:
+    """A found post and the snippet that shows why."""
+
+    post_id: int
+    snippet: Snippet
+
+
+class SearchOptions(TypedDict, total=False):
+    """What narrows a search, and how many: see ``search_post_ids``."""
+
+    tag: str | None
+    author_id: int | None
+    limit: int  # 5 when not given
+    tuning: SearchTuning | None
+
+
+async def search_posts(
+    session: DbSession, community_id: int, words: list[str], **options: Unpack[SearchOptions]
+) -> list[Hit]:
+    """``search_post_ids``, each post with its snippet."""
+    analyzer = await _analyzer(session, community_id)
+    phrases = analyzer.phrases(words)
+    ids = await _search(session, community_id, phrases, options)
+    snippets = await snippets_of(await Sql.of(session), ids, Matcher(phrases, analyzer))
+    return [Hit(post_id, snippets.get(post_id, ())) for post_id in ids]
+
+
 async def search_post_ids(
-    session: DbSession,
-    community_id: int,
-    words: list[str],
-    *,
-    tag: str | None = None,
-    author_id: int | None = None,
-    limit: int = 5,
-    tuning: SearchTuning | None = None,
+    session: DbSession, community_id: int, words: list[str], **options: Unpack[SearchOptions]
 ) -> list[int]:
     """Ids of the community's posts that best match ``words``, best first.
 
     All words must match; if none does and there are several words, posts
-    matching any of them are ranked instead. Words are plain text: quotes,
-    ``*``, ``:``, ``AND``/``OR``/``NEAR`` and the like are searched as text
-    (or ignored as punctuation), never interpreted. Title matches weigh more
-    than body matches; accents do not matter (café = cafe). ``tag`` (name
-    without ``#``) and ``author_id`` narrow the search; with no usable words
-    but a filter, the newest matching posts are returned. Removed posts are
-    never returned. ``session`` must be inside a transaction; on SQLite a
-    missing or thinned top list may be written in a savepoint (skipped if
-    the database is busy)."""
+    matching any of them are ranked instead. A word matches its other forms
+    in the community's language and English (vrijwilliger = vrijwilligers,
+    volunteering = volunteer); a word ending in ``*`` matches every word
+    that starts with it as written (``koffie*``: koffietafel). Words are
+    plain text: quotes, ``:``, ``AND``/``OR``/``NEAR`` and the like are
+    searched as text (or ignored as punctuation), never interpreted. Title
+    and tag matches weigh more than body and comment matches; accents do
+    not matter (café = cafe). ``tag`` (name without ``#``) and
+    ``author_id`` narrow the search; with no usable words but a filter, the
+    newest matching posts are returned. Removed posts are never returned.
+    ``session`` must be inside a transaction; on SQLite a missing or
+    thinned top list may be written in a savepoint (skipped if the
+    database is busy)."""
+    phrases = (await _analyzer(session, community_id)).phrases(words)
+    return await _search(session, community_id, phrases, options)
+
+
+async def _analyzer(session: DbSession, community_id: int) -> Analyzer:
+    """The analyzer of the community's language, which its posts were
+    indexed with."""
+    found = await (await Sql.of(session)).all(
+        "SELECT language FROM community WHERE id = :id", {"id": community_id}
+    )
+    return analyzer_for(found[0][0] if found else "en")
+
+
+async def _search(
+    session: DbSession, community_id: int, phrases: list[Phrase], options: SearchOptions
+) -> list[int]:
+    limit = options.get("limit", 5)
     if limit <= 0:
         return []
+    tag = options.get("tag")
     flt = Filter(
         community_id,
         tag.strip().lstrip("#").lower() if tag is not None else None,
-        author_id,
+        options.get("author_id"),
     )
-    phrases = phrases_of(words)
     if not phrases:
         if flt.tag is None and flt.author_id is None:
             return []
@@ -139,7 +229,7 @@ async def search_post_ids(
     if dialect != "sqlite":
         raise NotImplementedError(f"post search is not implemented for {dialect}")
     search = await SqliteSearch.prepare(
-        await Sql.of(session), flt, phrases, tuning or DEFAULT_TUNING, limit
+        await Sql.of(session), flt, phrases, options.get("tuning") or DEFAULT_TUNING, limit
     )
     found = await search.rank(require_all=True, limit=limit)
     if not found and len(phrases) > 1:

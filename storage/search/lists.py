@@ -1,7 +1,10 @@
 """Top lists of common terms (tables ``search_top_list`` /
 ``search_top_entry``, migration 0002): build one, keep them in step with
-writes (``post_written``), rebuild them all (``rebuild_search_lists``).
+writes (``post_written``, which also writes the post's indexed text),
+rebuild them all (``rebuild_search_lists``).
 
+A list's term is a stem, a marked surface form, or a prefix (``_koffie*``,
+see ``tokens``), whose frequency in a post counts every term it starts.
 The invariant they keep is described in the package docstring.
 """
 
@@ -14,10 +17,20 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 
 from storage.engine import DbSession
+from storage.search.analyzer import MIN_PREFIX
 from storage.search.fts import top_by_bm25
-from storage.search.scoring import BODY_WEIGHT, TITLE_WEIGHT, IndexStats, decode_stats, impact
+from storage.search.indexer import index_post
+from storage.search.scoring import (
+    BODY_WEIGHT,
+    TITLE_WEIGHT,
+    IndexStats,
+    count_phrase,
+    decode_stats,
+    impact,
+    terms_of,
+)
 from storage.search.sql import Filter
-from storage.search.tokens import fts_phrase, tokens_of
+from storage.search.tokens import PREFIX, SURFACE, fts_phrase
 from storage.search.tuning import DEFAULT_TUNING, SearchTuning
 from storage.sql import Sql, dialect_of
 
@@ -35,34 +48,23 @@ _REBUILD_BATCH = 20_000
 
 
 async def post_written(session: DbSession, post_id: int) -> None:
-    """Bring the top lists in step after post ``post_id`` was inserted,
-    edited, soft-deleted or restored. Call it in the transaction that wrote
-    the post. Two to four small statements (p95 ~2-3 ms on 200k posts);
-    no-op off SQLite."""
+    """Bring the search in step after post ``post_id`` was inserted, edited,
+    soft-deleted or restored, or its tags or comments changed: its indexed
+    text (every database), then the top lists (SQLite). Call it in the
+    transaction that wrote. A handful of small statements (p95 ~2 ms on
+    200k posts, FTS5's own indexing included)."""
+    sql = await Sql.of(session)
+    indexed = await index_post(sql, post_id)
     if dialect_of(session) != "sqlite":
         return
-    sql = await Sql.of(session)
-    found = await sql.all(
-        "SELECT p.community_id, p.title, p.body, p.removed_at IS NOT NULL,"
-        " EXISTS (SELECT 1 FROM search_top_entry AS e WHERE e.post_id = p.id)"
-        " FROM post AS p WHERE p.id = :id",
-        {"id": post_id},
-    )
-    if not found or found[0][4]:
-        # An edit may have dropped a term or changed its weight, a removal
-        # takes the post out: its old entries go, and it is re-admitted below.
-        await sql.run("DELETE FROM search_top_entry WHERE post_id = :id", {"id": post_id})
-    if not found or found[0][3]:
+    # An edit may have dropped a term or changed its weight, a removal
+    # takes the post out: its old entries go, and it is re-admitted below.
+    await sql.run("DELETE FROM search_top_entry WHERE post_id = :id", {"id": post_id})
+    if indexed is None:
         return
-    community_id, title, body = found[0][:3]
-    title_tokens, body_tokens = tokens_of(title), tokens_of(body)
-    frequencies: dict[bytes, float] = {}
-    for token in title_tokens:
-        frequencies[token] = frequencies.get(token, 0.0) + TITLE_WEIGHT
-    for token in body_tokens:
-        frequencies[token] = frequencies.get(token, 0.0) + BODY_WEIGHT
-    if not frequencies:
-        return
+    community_id = indexed.community_id
+    title_tokens, body_tokens = terms_of(indexed.title), terms_of(indexed.body)
+    frequencies = _frequencies(title_tokens, body_tokens)
     lists = await sql.all(
         "SELECT l.term, l.capacity, l.complete, l.avgdl, l.size,"
         " (SELECT e.impact FROM search_top_entry AS e"
@@ -110,6 +112,22 @@ async def post_written(session: DbSession, post_id: int) -> None:
     await sql.many(_INSERT_ENTRY, admitted)
 
 
+def _frequencies(title_tokens: list[bytes], body_tokens: list[bytes]) -> dict[bytes, float]:
+    """Weighted frequency of every term of a post, and of every prefix
+    (``MIN_PREFIX`` characters or more) of its surface forms: each may have
+    a list."""
+    frequencies: dict[bytes, float] = {}
+    for tokens, weight in ((title_tokens, TITLE_WEIGHT), (body_tokens, BODY_WEIGHT)):
+        for token in tokens:
+            frequencies[token] = frequencies.get(token, 0.0) + weight
+            if token.startswith(SURFACE):
+                word = token[len(SURFACE):].decode("utf-8")
+                for end in range(MIN_PREFIX, len(word) + 1):
+                    prefix = SURFACE + word[:end].encode("utf-8") + PREFIX
+                    frequencies[prefix] = frequencies.get(prefix, 0.0) + weight
+    return frequencies
+
+
 async def rebuild_search_lists(
     session: DbSession,
     community_id: int | None = None,
@@ -138,10 +156,13 @@ async def rebuild_search_lists(
     stats = decode_stats(averages[0][0]) if averages else None
     if stats is None:
         return
-    # One pass over the vocabulary (it counts every doclist: ~1 s on 200k).
+    # One pass over the vocabulary (it counts every doclist: ~2 s on 200k).
+    # Stems only: surface forms and prefixes, rarely searched, get their
+    # lists when a search first needs them.
     common = await sql.all(
-        "SELECT term, doc FROM post_fts_vocab WHERE doc > :selective",
-        {"selective": tuning.selective_df},
+        "SELECT term, doc FROM post_fts_vocab"
+        " WHERE doc > :selective AND substr(term, 1, 1) <> :surface",
+        {"selective": tuning.selective_df, "surface": SURFACE.decode("utf-8")},
     )
     # Written in batches: per-list statements would cost more in driver
     # round trips than the ranking itself, one batch for all too much memory.
@@ -186,18 +207,17 @@ async def _top_list(
     """The entries of one top list, and whether it is complete. Costs one
     FTS5 bm25 ranking of the term (~270 ms for a word in every post of 200k),
     which is why lists are kept rather than recomputed per query."""
-    token = term.encode("utf-8")
+    phrase = (term.encode("utf-8"),)
     rows = await top_by_bm25(
-        sql,
-        fts_phrase((token,)),
-        Filter(community_id, None, None),
-        capacity,
-        "p.id, p.title, p.body",
+        sql, fts_phrase(phrase), Filter(community_id, None, None), capacity, with_text=True
     )
     entries = []
     for post_id, title, body in rows:
-        title_tokens, body_tokens = tokens_of(title), tokens_of(body)
-        frequency = title_tokens.count(token) * TITLE_WEIGHT + body_tokens.count(token) * BODY_WEIGHT
+        title_tokens, body_tokens = terms_of(title), terms_of(body)
+        frequency = (
+            count_phrase(title_tokens, phrase) * TITLE_WEIGHT
+            + count_phrase(body_tokens, phrase) * BODY_WEIGHT
+        )
         doclen = len(title_tokens) + len(body_tokens)
         entries.append(
             {

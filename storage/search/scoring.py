@@ -1,7 +1,9 @@
 """bm25, as FTS5 computes it: its global statistics, IDF, and the scores.
 
 Our scores must equal FTS5's (``-bm25(post_fts, TITLE_WEIGHT,
-BODY_WEIGHT)``) so that a query ranks alike whichever path answers it.
+BODY_WEIGHT)``) so that a query ranks alike whichever path answers it. We
+score the very text FTS5 indexed (``search_text``), split on its spaces
+as FTS5 splits it, so both count the same terms and the same lengths.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from storage.search.tokens import Phrase, tokens_of
+from storage.search.tokens import PREFIX, Phrase, is_prefix
 
 # bm25 column weights (title, body): a word in the title counts four times.
 TITLE_WEIGHT = 4.0
@@ -80,19 +82,35 @@ def impact(frequency: float, doclen: int, avgdl: float) -> float:
     return (frequency * (_K1 + 1.0)) / (frequency + _K1 * (1.0 - _B + _B * doclen / avgdl))
 
 
-def _count(tokens: list[bytes], phrase: Phrase) -> int:
-    """Occurrences of ``phrase`` in ``tokens`` (overlapping, as FTS5 counts)."""
+def terms_of(indexed: str) -> list[bytes]:
+    """The terms of one column of ``search_text``, as FTS5 splits it."""
+    return indexed.encode("utf-8").split()
+
+
+def count_phrase(terms: list[bytes], phrase: Phrase) -> int:
+    """Occurrences of ``phrase`` in ``terms`` (overlapping, as FTS5 counts);
+    a prefix phrase's last token matches every term starting with it."""
+    if is_prefix(phrase[-1]):
+        start = phrase[-1][: -len(PREFIX)]
+        if len(phrase) == 1:
+            return sum(1 for term in terms if term.startswith(start))
+        head, size = phrase[:-1], len(phrase)
+        return sum(
+            1
+            for at in range(len(terms) - size + 1)
+            if terms[at + size - 1].startswith(start) and tuple(terms[at:at + size - 1]) == head
+        )
     if len(phrase) == 1:
-        return tokens.count(phrase[0])
-    first, size, hits, start = phrase[0], len(phrase), 0, 0
+        return terms.count(phrase[0])
+    first, size, hits, start_at = phrase[0], len(phrase), 0, 0
     while True:
         try:
-            at = tokens.index(first, start)
+            at = terms.index(first, start_at)
         except ValueError:
             return hits
-        if tuple(tokens[at:at + size]) == phrase:
+        if tuple(terms[at:at + size]) == phrase:
             hits += 1
-        start = at + 1
+        start_at = at + 1
 
 
 def rank_rows(
@@ -102,21 +120,23 @@ def rank_rows(
     avgdl: float,
     require_all: bool,
 ) -> list[tuple[float, int]]:
-    """(score, post id) of the rows (id, title, body) that match, best first.
+    """(score, post id) of the rows (id, title, body: ``search_text``'s
+    columns) that match, best first.
 
     The arithmetic follows fts5Bm25Function step by step, in the same order,
     so a score here equals ``-bm25(post_fts, TITLE_WEIGHT, BODY_WEIGHT)``
     and both paths rank alike. Ties go to the newer post (higher id)."""
     scored: list[tuple[float, int]] = []
     for post_id, title, body in rows:
-        title_tokens = tokens_of(title)
-        body_tokens = tokens_of(body)
+        title_tokens = terms_of(title)
+        body_tokens = terms_of(body)
         norm = _K1 * (1.0 - _B + _B * (len(title_tokens) + len(body_tokens)) / avgdl)
         score = 0.0
         matched = 0
         for phrase, phrase_idf in zip(phrases, idfs):
             frequency = (
-                _count(title_tokens, phrase) * TITLE_WEIGHT + _count(body_tokens, phrase) * BODY_WEIGHT
+                count_phrase(title_tokens, phrase) * TITLE_WEIGHT
+                + count_phrase(body_tokens, phrase) * BODY_WEIGHT
             )
             if frequency:
                 matched += 1

@@ -1,5 +1,5 @@
-"""SQL shared by every search path: the filters every candidate passes and
-the newest posts."""
+"""SQL shared by every search path: the filters every candidate passes, the
+indexed text of a post, and the newest posts."""
 
 from __future__ import annotations
 
@@ -44,20 +44,29 @@ class Filter:
         return params
 
 
-async def newest_rows(sql: Sql, flt: Filter, limit: int, columns: str) -> list[tuple[Any, ...]]:
-    """The newest posts passing the filters (portable SQL)."""
+# The indexed text of ``post AS p`` (what FTS5 indexed and we score), as ``s``.
+TEXT_JOIN = " JOIN search_text AS s ON s.post_id = p.id"
+# (id, title terms, body terms) of ``post AS p`` joined by TEXT_JOIN.
+ROW_COLUMNS = "p.id, s.title, s.body"
+
+
+async def newest_rows(
+    sql: Sql, flt: Filter, limit: int, columns: str, join: str = ""
+) -> list[tuple[Any, ...]]:
+    """The newest posts passing the filters (portable SQL); ``join`` is
+    added after ``post AS p`` (TEXT_JOIN to read ROW_COLUMNS)."""
     if flt.tag is not None:
         # Start from the tag's posts (usually few) rather than walking the
         # whole community newest-first until enough of them carry the tag.
         query = (
             f"SELECT {columns} FROM tag AS t"
             " JOIN posttag AS pt ON pt.tag_id = t.id"
-            " JOIN post AS p ON p.id = pt.post_id"
-            " WHERE t.community_id = :community_id AND t.name = :tag"
+            " JOIN post AS p ON p.id = pt.post_id" + join
+            + " WHERE t.community_id = :community_id AND t.name = :tag"
             " AND p.community_id = :community_id AND p.removed_at IS NULL"
             + (" AND p.author_id = :author_id" if flt.author_id is not None else "")
         )
     else:
-        query = f"SELECT {columns} FROM post AS p WHERE 1 = 1" + flt.sql()
+        query = f"SELECT {columns} FROM post AS p{join} WHERE 1 = 1" + flt.sql()
     query += " ORDER BY p.created_at DESC, p.id DESC LIMIT :limit"
     return await sql.all(query, {**flt.params(), "limit": limit})

@@ -12,8 +12,8 @@ from typing import Any
 from storage.search.fts import top_by_bm25
 from storage.search.lists import build_list_if_possible
 from storage.search.scoring import IndexStats, decode_stats, idf, rank_entries, rank_rows
-from storage.search.sql import Filter, newest_rows
-from storage.search.tokens import Phrase, fts_phrase, fts_query
+from storage.search.sql import ROW_COLUMNS, TEXT_JOIN, Filter, newest_rows
+from storage.search.tokens import Phrase, fts_phrase, fts_query, is_prefix
 from storage.search.tuning import SearchTuning
 from storage.sql import Sql
 
@@ -25,8 +25,6 @@ class _TermInfo:
     complete: bool  # ...and it holds every post of the community with the term
     unsaved: tuple[int, ...] = ()  # a list computed now that could not be saved
 
-
-_ROW_COLUMNS = "p.id, p.title, p.body"
 
 # Rough costs on the reference machine, to choose between letting FTS5 rank
 # and scoring candidates here. FTS5's bm25 first counts every posting of
@@ -131,11 +129,7 @@ class SqliteSearch:
             if len(phrase) > 1 and min(counts) <= tuning.selective_df:
                 # A phrase's IDF counts the posts holding the phrase, not its
                 # words; cheap to count when one of its words is selective.
-                counted = await sql.all(
-                    "SELECT count(*) FROM post_fts WHERE post_fts MATCH :query",
-                    {"query": fts_phrase(phrase)},
-                )
-                doc_counts.append(int(counted[0][0]))
+                doc_counts.append(await _match_count(sql, fts_phrase(phrase)))
             else:
                 # A phrase of common words: at most as common as its rarest
                 # word. (Exact counting would scan their whole doclists.)
@@ -155,10 +149,11 @@ class SqliteSearch:
         limit: int,
     ) -> tuple[dict[str, _TermInfo], set[str]]:
         """Document frequency of each term: from its list if it has one (no
-        counting), else from post_fts_vocab (cheap for selective terms). A
-        common term without a list, or with a thinned one, gets it (re)built
-        now, a one-off cost per (community, term). Also returns the terms
-        whose list was (re)built."""
+        counting), else from post_fts_vocab (cheap for selective terms), or
+        for a prefix, which is no term of the vocabulary, by counting the
+        posts it matches. A common term without a list, or with a thinned
+        one, gets it (re)built now, a one-off cost per (community, term).
+        Also returns the terms whose list was (re)built."""
         info: dict[str, _TermInfo] = {}
         counted: dict[str, int] = {}
         rebuilt: set[str] = set()
@@ -186,7 +181,10 @@ class SqliteSearch:
         for term in terms:
             if term in info:
                 continue
-            doc_count = counted.get(term, 0)
+            if is_prefix(term.encode("utf-8")):
+                doc_count = await _match_count(sql, fts_phrase((term.encode("utf-8"),)))
+            else:
+                doc_count = counted.get(term, 0)
             if doc_count <= tuning.selective_df:
                 info[term] = _TermInfo(doc_count, False, False)
                 continue
@@ -265,7 +263,7 @@ class SqliteSearch:
         stats: IndexStats,
         require_all: bool,
     ) -> list[tuple[float, int]]:
-        newest = await newest_rows(self.sql, self.flt, self.tuning.window, _ROW_COLUMNS)
+        newest = await newest_rows(self.sql, self.flt, self.tuning.window, ROW_COLUMNS, TEXT_JOIN)
         extra = [row for row in newest if row[0] not in seen]
         if not extra:
             return ranked
@@ -275,9 +273,7 @@ class SqliteSearch:
 
     async def _plain(self, require_all: bool, limit: int) -> list[int]:
         """FTS5 ranks: fine when the phrases' postings are few."""
-        rows = await top_by_bm25(
-            self.sql, fts_query(self.phrases, require_all), self.flt, limit, "p.id"
-        )
+        rows = await top_by_bm25(self.sql, fts_query(self.phrases, require_all), self.flt, limit)
         return [row[0] for row in rows]
 
     async def _fts_ids(self, query: str, cap: int) -> list[int]:
@@ -294,8 +290,8 @@ class SqliteSearch:
         return await self.sql.all(
             # CROSS JOIN: the ids drive. Written as "p.id IN (...)" the
             # planner may walk the community index over every post.
-            f"SELECT {_ROW_COLUMNS} FROM json_each(:ids) AS j"
-            " CROSS JOIN post AS p ON p.id = j.value WHERE 1 = 1" + self.flt.sql(),
+            f"SELECT {ROW_COLUMNS} FROM json_each(:ids) AS j"
+            " CROSS JOIN post AS p ON p.id = j.value" + TEXT_JOIN + " WHERE 1 = 1" + self.flt.sql(),
             {**self.flt.params(), "ids": json.dumps(ids)},
         )
 
@@ -323,8 +319,8 @@ class SqliteSearch:
         # CROSS JOIN: candidates drive, each post looked up by primary key.
         return await self.sql.all(
             "WITH candidate(id) AS (" + " UNION ".join(parts) + ")"
-            f" SELECT {_ROW_COLUMNS} FROM candidate CROSS JOIN post AS p ON p.id = candidate.id"
-            " WHERE 1 = 1" + self.flt.sql(),
+            f" SELECT {ROW_COLUMNS} FROM candidate CROSS JOIN post AS p ON p.id = candidate.id"
+            + TEXT_JOIN + " WHERE 1 = 1" + self.flt.sql(),
             params,
         )
 
@@ -332,3 +328,10 @@ class SqliteSearch:
 def _ids(ranked: list[tuple[float, int]], limit: int) -> list[int]:
     return [post_id for _, post_id in ranked[:limit]]
 
+
+async def _match_count(sql: Sql, query: str) -> int:
+    """Posts matching an FTS5 query (any community): its IDF's count."""
+    counted = await sql.all(
+        "SELECT count(*) FROM post_fts WHERE post_fts MATCH :query", {"query": query}
+    )
+    return int(counted[0][0])

@@ -1,16 +1,18 @@
-"""Tokenizer: the same tokens as FTS5's ``unicode61 remove_diacritics 2``.
+"""Tokenizer: the tokens FTS5's ``unicode61 remove_diacritics 2`` makes.
 
-It has to agree with FTS5 because our tokens are looked up in
-``post_fts_vocab``, stored as list terms, and counted to compute bm25.
-Token characters are letters, digits and private-use/unassigned code
-points; everything else separates tokens; text is lower-cased; Latin
-letters lose their diacritics (é → e), and the combining marks below are
-dropped inside a token (decomposed input: e + U+0301 → e). Known gap:
-symbols that SQLite's (older) Unicode tables do not know, e.g. emoji added
-after Unicode 6.1, are token characters for FTS5 and separators here; that
-can only shift a Python-computed score slightly.
+Posts were tokenized by FTS5 itself until migration 0010; since then FTS5
+indexes the terms ``analyzer`` computes from these tokens, so this
+tokenizer alone decides what a token is, and it keeps folding text the way
+the index always did. Token characters are letters, digits and
+private-use/unassigned code points; everything else separates tokens; text
+is lower-cased; Latin letters lose their diacritics (é → e), and the
+combining marks below are dropped inside a token (decomposed input: e +
+U+0301 → e). Known gap: symbols that SQLite's (older) Unicode tables do
+not know, e.g. emoji added after Unicode 6.1, are token characters for
+unicode61 and separators here.
 
-Also the phrases a query's words become, and the FTS5 queries made of them.
+Also the phrase type queries are made of, the FTS5 queries made of
+phrases, and token spans in the original text (to mark words in snippets).
 """
 
 from __future__ import annotations
@@ -18,10 +20,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
-
-# More words than this are ignored: each costs a lookup and a scoring pass.
-MAX_PHRASES = 16
+from collections.abc import Sequence
 
 _DIACRITIC_MARKS = frozenset(
     [*range(0x300, 0x305), *range(0x306, 0x30D), 0x30F, 0x311, 0x31B,
@@ -85,25 +84,52 @@ def tokenize(value: str) -> list[str]:
     return [token.decode("utf-8") for token in tokens_of(value)]
 
 
+def token_spans(value: str) -> list[tuple[int, int, bytes]]:
+    """(start, end, token) of every token of ``value``, positions in
+    ``value`` itself: the tokens of ``tokens_of`` (up to rare case-mapping
+    corner cases), with where they were written, to mark them in a snippet."""
+    spans: list[tuple[int, int, bytes]] = []
+    start, token = -1, ""
+    for at, ch in enumerate(value):
+        if ch.isascii():
+            folded = ch.lower() if ch.isalnum() else " "
+        else:
+            folded = "".join(fold_char(c) for c in ch.lower())
+        if folded == " ":
+            if token:
+                spans.append((start, at, token.encode("utf-8")))
+            start, token = -1, ""
+            continue
+        if start < 0:
+            start = at
+        token += folded
+    if token:
+        spans.append((start, len(value), token.encode("utf-8")))
+    return spans
+
+
+# A phrase is the tokens of one search word, matched side by side. Its
+# tokens are index terms (see ``analyzer``): stems, or surface forms marked
+# with SURFACE; in a prefix phrase the last token ends with PREFIX and
+# matches every term that starts with it. Neither mark is a token character,
+# so no token a text yields can carry one.
 Phrase = tuple[bytes, ...]
+SURFACE = b"_"
+PREFIX = b"*"
 
 
-def phrases_of(words: Iterable[str]) -> list[Phrase]:
-    """One phrase per word that has any token; duplicates dropped."""
-    phrases: list[Phrase] = []
-    for word in words:
-        phrase = tuple(tokens_of(word))
-        if phrase and phrase not in phrases:
-            phrases.append(phrase)
-            if len(phrases) == MAX_PHRASES:
-                break
-    return phrases
+def is_prefix(token: bytes) -> bool:
+    """Whether a phrase token stands for every term starting with it."""
+    return token.endswith(PREFIX)
 
 
 def fts_phrase(phrase: Phrase) -> str:
-    """``phrase`` as an FTS5 phrase string (quoted)."""
-    # Tokens hold only token characters (no quotes, no operators), so a
-    # quoted string of them is always valid FTS5 and means exactly them.
+    """``phrase`` as an FTS5 phrase string (quoted; ``"…" *`` for a prefix)."""
+    # Tokens hold only token characters and SURFACE (no quotes, no
+    # operators), so a quoted string of them is always valid FTS5 and
+    # means exactly them.
+    if is_prefix(phrase[-1]):
+        return fts_phrase((*phrase[:-1], phrase[-1][: -len(PREFIX)])) + " *"
     return '"' + " ".join(token.decode("utf-8") for token in phrase) + '"'
 
 

@@ -67,7 +67,7 @@ def test_people_and_management_in_a_scripted_console_session(tmp_path: Path) -> 
     # Roles.
     assert "Managers: rene. Organizers: nobody." in out
     assert "anna is now organizer." in out and "Managers: rene. Organizers: anna." in out
-    assert "E1 Koffietafel — Wed 11 Dec 09:30, Utrecht · 4 seats" in out
+    assert "E1 Koffietafel — Wed 11 Dec 2030 09:30, Utrecht · 4 seats" in out
     # Unknown members, wherever a member is named.
     assert out.count('I don\'t know "@nemo" in this community') == 1
     assert out.count('I don\'t know "nemo" in this community') == 2

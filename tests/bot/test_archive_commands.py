@@ -146,7 +146,7 @@ async def test_help_lists_every_command_and_explains_one(transcript: Transcript)
         assert f"`{verb}" in listing
     detail = await transcript.say("!kc help search")
     assert "`!kc search <words> [#tag] [@member]`" in detail
-    assert "Also: zoek" in detail
+    assert "Example: `!kc search volunteers #events`" in detail
 
 
 async def test_data_survives_a_restart(transcript: Transcript, db_path: Path) -> None:

@@ -20,10 +20,12 @@ from babel.messages.extract import extract_from_file
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
-from bot.locale.__main__ import LOCALE_DIR, SOURCE
+from bot.locale.__main__ import KEYWORD_SPECS, LOCALE_DIR, sources
 from bot.messages import MESSAGES, Message, languages
+from tests.commands import every_command
 
 TRANSLATED = [code for code in languages() if code != "en"]
+COMMANDS = every_command()
 
 
 def placeholders(text: str) -> set[str]:
@@ -39,15 +41,26 @@ def test_dutch_is_one_of_the_languages() -> None:
     assert "nl" in TRANSLATED
 
 
-def test_the_template_holds_exactly_the_sentences_of_the_code() -> None:
-    extracted = {(context, msgid if isinstance(msgid, str) else msgid[0])
-                 for _, msgid, _, context in extract_from_file(
-                     "python", str(SOURCE), keywords={"msg": ((1, "c"), 2), "plural": ((1, "c"), 2, 3)})}
-    assert extracted == {(m.key, m.one) for m in MESSAGES.values()}
+def _extracted() -> set[tuple[str | None, str]]:
+    return {(context, msgid if isinstance(msgid, str) else msgid[0])
+            for source in sources()
+            for _, msgid, _, context in extract_from_file("python", str(source), keywords=KEYWORD_SPECS)}
+
+
+def test_the_template_holds_exactly_the_sentences_and_verbs_of_the_code() -> None:
+    extracted = _extracted()
+    assert extracted == {(m.key, m.one) for m in MESSAGES.values()} | {(None, c.name) for c in COMMANDS}
     with open(LOCALE_DIR / "kenniscafe.pot", "rb") as f:
         template = read_po(f)
     assert {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in template if m.id} == extracted, \
         "kenniscafe.pot is out of date: run python -m bot.locale"
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_command_verb_is_translated(language: str) -> None:
+    catalog = po(language)
+    untranslated = [c.name for c in COMMANDS if not (entry := catalog.get(c.name)) or not entry.string or entry.fuzzy]
+    assert untranslated == []
 
 
 @pytest.mark.parametrize("language", TRANSLATED)
@@ -113,11 +126,13 @@ OPERATOR_MODULES = {"bot/config.py", "adapters/cli.py", "adapters/outbox_report.
                     "adapters/console/terminal.py", "bot/messages.py", "bot/locale/__main__.py"}
 # Text that is not a sentence for a member: command words, ids, error contexts for the log.
 NOT_SENTENCES = {"event new", "event nieuw", "event new ", "-//Kenniscafe bot//EN", "command failed",
-                 "the first sync", "logging in", "syncing with "}
+                 "the first sync", "logging in", "syncing with ",
+                 # CLDR date patterns: Babel fills in each language's names
+                 "EEE d MMM y HH:mm", "EEE d MMM HH:mm"}
 # Calls whose text goes to the log or to the operator, not to a member.
 LOG_CALLS = {"debug", "info", "warning", "error", "exception", "critical", "command", "TextArg"}
 # Commands shown as code: verbs, which every language accepts.
-COMMAND_CALLS = {"Code"}
+COMMAND_CALLS = {"Code", "typed_command", "verb"}
 ENGLISH_WORDS = re.compile(r"[A-Za-z]{2,}[,;:!?’']?\s+[A-Za-z]{2,}")
 
 

@@ -67,6 +67,8 @@ async def test_digest_is_posted_once_to_digest_rooms_and_subscribers(tmp_path: P
     async with console_on(tmp_path / "p.db", clock=clock, settings=settings) as console:
         await lively_week(console, clock)
         assert "You'll get the weekly digest by DM." in await console.say("!kc digest on", as_user="sanne")
+        await console.say("!kc me language nl", as_user="piet")
+        await console.say("!kc digest aan", as_user="piet")
         clock.current = DIGEST_AT - timedelta(minutes=1)
         assert await console.bot.post_due_digests() == 0
         clock.current = DIGEST_AT
@@ -76,6 +78,8 @@ async def test_digest_is_posted_once_to_digest_rooms_and_subscribers(tmp_path: P
         posted = console.out.getvalue()[before:]
         assert "bot: Weekly digest of Kenniscafé" in posted
         assert "bot → sanne (DM): Weekly digest of Kenniscafé" in posted
+        assert "bot → piet (DM): Weekoverzicht van Kenniscafé, 30 nov – 7 dec" in posted  # his own language
+        assert "2 reacties" in posted and "vr 11 dec 09:30" in posted
         clock.advance(timedelta(minutes=5))
         assert await console.bot.post_due_digests() == 0
     # A restart in the same week posts nothing again.

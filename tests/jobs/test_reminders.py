@@ -37,7 +37,7 @@ async def test_reminders_at_each_offset_to_attendees_and_the_room_once(tmp_path:
         assert reminders(await tick(console)) == []
         clock.current = START - timedelta(hours=24)
         sent = reminders(await tick(console))
-        text = "Reminder: E1 Koffietafel starts in 24 h — Fri 11 Dec 09:30, Winkwaves."
+        text = "Reminder: E1 Koffietafel starts in 24 hours — Fri 11 Dec 09:30, Winkwaves."
         assert sorted(sent) == [text, text, text]  # anna, piet, and the announcement room
         out = console.out.getvalue()
         assert f"bot → anna (DM): {text}" in out and f"bot → piet (DM): {text}" in out
@@ -53,9 +53,9 @@ async def test_offsets_come_from_the_community_config(tmp_path: Path) -> None:
     clock = FakeClock()
     settings = console_settings(tmp_path / "c.db", reminders=["2d", "30m"])
     async with console_on(tmp_path / "c.db", clock=clock, settings=settings) as console:
-        assert "Reminders 2 d and 30 min before." in "".join([await console.say(NEW_E1), await console.say("!kc join E1")])
+        assert "Reminders 2 days and 30 minutes before." in "".join([await console.say(NEW_E1), await console.say("!kc join E1")])
         clock.current = START - timedelta(days=2)
-        assert reminders(await tick(console))[0].startswith("Reminder: E1 Koffietafel starts in 48 h")
+        assert reminders(await tick(console))[0].startswith("Reminder: E1 Koffietafel starts in 2 days —")
         clock.current = START - timedelta(hours=24)
         assert reminders(await tick(console)) == []
         clock.current = START - timedelta(minutes=30)
@@ -71,7 +71,7 @@ async def test_a_dst_change_does_not_shift_reminders(tmp_path: Path) -> None:
         clock.current = datetime(2027, 3, 28, 7, 29, tzinfo=UTC)
         assert reminders(await tick(console)) == []
         clock.current = datetime(2027, 3, 28, 7, 30, tzinfo=UTC)
-        assert reminders(await tick(console))[0] == "Reminder: E1 Lente starts in 24 h — Mon 29 Mar 09:30, Hier."
+        assert reminders(await tick(console))[0] == "Reminder: E1 Lente starts in 24 hours — Mon 29 Mar 09:30, Hier."
 
 
 async def test_a_moved_event_gets_new_reminders_and_no_duplicate(tmp_path: Path) -> None:
@@ -84,7 +84,7 @@ async def test_a_moved_event_gets_new_reminders_and_no_duplicate(tmp_path: Path)
         await console.say("!kc event edit E1 when 2026-12-12 09:30", as_user="rene")
         assert reminders(await tick(console)) == []  # the old time's 24 h reminder is not repeated
         clock.current = START + timedelta(days=1) - timedelta(hours=24)
-        assert reminders(await tick(console))[0] == "Reminder: E1 Koffietafel starts in 24 h — Sat 12 Dec 09:30, Winkwaves."
+        assert reminders(await tick(console))[0] == "Reminder: E1 Koffietafel starts in 24 hours — Sat 12 Dec 09:30, Winkwaves."
 
 
 async def test_a_cancelled_event_sends_none(tmp_path: Path) -> None:
@@ -104,7 +104,7 @@ async def test_a_reminder_missed_while_down_is_sent_late_once(tmp_path: Path) ->
     clock.current = START - timedelta(hours=20)  # the bot was down at the 24 h mark
     async with console_on(tmp_path / "late.db", clock=clock) as restarted:
         sent = reminders(await tick(restarted))
-        assert sent[0] == "Reminder: E1 Koffietafel starts in 20 h — Fri 11 Dec 09:30, Winkwaves."
+        assert sent[0] == "Reminder: E1 Koffietafel starts in 20 hours — Fri 11 Dec 09:30, Winkwaves."
         assert len(sent) == 3
         assert reminders(await tick(restarted)) == []
 
@@ -115,7 +115,7 @@ async def test_when_both_were_missed_only_the_latest_is_sent(tmp_path: Path) -> 
         await opened(console)
         clock.current = START - timedelta(minutes=30)
         sent = reminders(await tick(console))
-        assert sent == ["Reminder: E1 Koffietafel starts in 30 min — Fri 11 Dec 09:30, Winkwaves."] * 3
+        assert sent == ["Reminder: E1 Koffietafel starts in 30 minutes — Fri 11 Dec 09:30, Winkwaves."] * 3
         clock.current = START + timedelta(minutes=5)
         assert reminders(await tick(console)) == []
 

@@ -16,19 +16,32 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic import command
 from sqlalchemy import text
 
+from bot.domain import CommunityInfo, MemberInfo, NewPost, SourceMessage
+from bot.incoming import Actor
+from bot.ports import SystemClock
 from storage.engine import Database, sqlite_url_for_path
-from storage.models import Community, Member, Post, PostTag, Tag
+from storage.migrate import alembic_config
+from storage.models import Comment, Community, Member, Post, PostTag, Tag
+from storage.repositories.archive import SqlArchive
+from storage.repositories.directory import SqlDirectory
 from storage.search import (
     BODY_WEIGHT,
     TITLE_WEIGHT,
+    Hit,
     SearchTuning,
+    Snippet,
+    analyzer_for,
     post_written,
     rebuild_search_lists,
     search_post_ids,
+    search_posts,
     tokenize,
 )
+from storage.search import fts_query as phrases_query
+from storage.search.tokens import token_spans, tokens_of
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -57,9 +70,9 @@ class Archive:
         self.db = db
         self.clock = START
 
-    async def community(self, name: str) -> int:
+    async def community(self, name: str, language: str = "en") -> int:
         async with self.db.write() as s:
-            row = Community(name=name, created_at=START)
+            row = Community(name=name, language=language, created_at=START)
             s.add(row)
             await s.flush()
             assert row.id is not None
@@ -150,8 +163,8 @@ async def search(db: Database, community_id: int, words: list[str], **kwargs: ob
 
 
 def fts_query(words: Sequence[str], require_all: bool = True) -> str:
-    phrases = ['"' + " ".join(tokenize(w)) + '"' for w in words]
-    return (" AND " if require_all else " OR ").join(phrases)
+    """The FTS5 query of ``words`` as a search makes it (stems; English)."""
+    return phrases_query(analyzer_for("en").phrases(words), require_all)
 
 
 async def plain_bm25(
@@ -390,15 +403,19 @@ async def test_limit(db: Database, archive: Archive, cafe: tuple[int, int, int])
     assert await search(db, c, ["koffie"], limit=0) == []
 
 
+TOKENIZER_SAMPLES = [
+    "Oud Hollandsche Koffietafel", "Café, coöperatie én naïeve reünie!", "CAFE\u0301 Straße",
+    "l'été — “quoted” x…y", "snake_case a-b e-mail 3.14 2026-11-28", "İstanbul Ærø Œuvre",
+    "ĳs Ĳssel ø æ ß", "Ελληνικά ΣΟΦΙΑ σοφός", "한국어 中文", "tab\tnew\nline\u00a0nbsp",
+    "ǅemal ǈ Ǳ µ ſ", "ÀÁÂÃÄÅàáâãäå ÇçÈÉÊËèéêë ÌÍÎÏìíîï ÑñÒÓÔÕÖòóôõö ÙÚÛÜùúûü Ýýÿ",
+    "ĀāĂăĄąĆćĈĉĊċČčĎďĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĨĩĪīĬĭĮįĲĳĴĵĶķĹĺĻļĽľŁłŃńŅņŇňŌōŎŏŐőŒœŔŕŘřŚśŜŝŞşŠšŢţŤťŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽž",
+] + ["".join(chr(c) for c in range(start, start + 64)) for start in range(0xC0, 0x250, 64)]
+
+
 def test_tokenizer_agrees_with_fts5() -> None:
-    """Our tokens must be FTS5's: they are looked up in its vocabulary."""
-    samples = [
-        "Oud Hollandsche Koffietafel", "Café, coöperatie én naïeve reünie!", "CAFE\u0301 Straße",
-        "l'été — “quoted” x…y", "snake_case a-b e-mail 3.14 2026-11-28", "İstanbul Ærø Œuvre",
-        "ĳs Ĳssel ø æ ß", "Ελληνικά ΣΟΦΙΑ σοφός", "한국어 中文", "tab\tnew\nline\u00a0nbsp",
-        "ǅemal ǈ Ǳ µ ſ", "ÀÁÂÃÄÅàáâãäå ÇçÈÉÊËèéêë ÌÍÎÏìíîï ÑñÒÓÔÕÖòóôõö ÙÚÛÜùúûü Ýýÿ",
-        "ĀāĂăĄąĆćĈĉĊċČčĎďĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĨĩĪīĬĭĮįĲĳĴĵĶķĹĺĻļĽľŁłŃńŅņŇňŌōŎŏŐőŒœŔŕŘřŚśŜŝŞşŠšŢţŤťŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽž",
-    ] + ["".join(chr(c) for c in range(start, start + 64)) for start in range(0xC0, 0x250, 64)]
+    """Our tokens are those FTS5's unicode61 made before migration 0010 (now
+    we make the index terms from them): text folds as it always did."""
+    samples = TOKENIZER_SAMPLES
     con = sqlite3.connect(":memory:")
     con.execute("CREATE VIRTUAL TABLE f USING fts5(x, tokenize='unicode61 remove_diacritics 2')")
     con.execute("CREATE VIRTUAL TABLE v USING fts5vocab(f, 'instance')")
@@ -406,6 +423,289 @@ def test_tokenizer_agrees_with_fts5() -> None:
     for i, sample in enumerate(samples):
         expected = [row[0] for row in con.execute("SELECT term FROM v WHERE doc = ? ORDER BY offset", (i,))]
         assert tokenize(sample) == expected, sample
+
+
+def test_token_spans_are_the_tokens_where_they_were_written() -> None:
+    """Snippets mark words by their spans: the same tokens, at their place."""
+    for sample in TOKENIZER_SAMPLES:
+        spans = token_spans(sample)
+        assert [token for _, _, token in spans] == tokens_of(sample), sample
+        for start, end, token in spans:
+            assert tokens_of(sample[start:end]) == [token], sample
+
+
+# --------------------------------------------------------------------------
+# The language: stems, prefixes, snippets; comments and tags
+# --------------------------------------------------------------------------
+
+FORMS = [
+    # (community language, as written, as searched)
+    ("nl", "Vrijwilligers gezocht", "vrijwilliger"),
+    ("nl", "Een vrijwilliger gezocht", "vrijwilligers"),
+    ("nl", "De koffietafels van maart", "koffietafel"),
+    ("nl", "Verslag van de koffietafel", "koffietafels"),
+    ("nl", "Vergaderingen zonder agenda", "vergadering"),
+    ("nl", "Samen werken aan kennis", "werkt"),
+    ("nl", "Wie heeft dit gemaakt?", "maken"),
+    # English words in a Dutch community.
+    ("nl", "Volunteers wanted", "volunteer"),
+    ("nl", "Volunteering at the library", "volunteers"),
+    ("nl", "We volunteered last year", "volunteering"),
+    ("nl", "Meetings without slides", "meeting"),
+    ("en", "Volunteers wanted", "volunteering"),
+    ("en", "Running a study group", "run"),
+    ("en", "Two studies compared", "study"),
+    ("en", "Libraries we like", "library"),
+]
+
+
+@pytest.mark.parametrize("tuning", [None, FORCED], ids=["default", "forced"])
+@pytest.mark.parametrize(("language", "written", "searched"), FORMS)
+async def test_singular_plural_and_verb_forms_find_each_other(
+    db: Database, archive: Archive, language: str, written: str, searched: str,
+    tuning: SearchTuning | None,
+) -> None:
+    c = await archive.community("Kenniscafé", language)
+    rene = await archive.member("rene")
+    post = await archive.post(c, rene, written, "verder niets")
+    await archive.post(c, rene, "Iets anders", "over thee en taart")
+    assert await search(db, c, [searched], tuning=tuning) == [post], (written, searched)
+
+
+async def test_stems_follow_the_community_language(
+    db: Database, archive: Archive, cafe: tuple[int, int, int]
+) -> None:
+    """English alone does not take Dutch verb forms together; Dutch does."""
+    english, rene, _ = cafe
+    dutch = await archive.community("Koffiehoek", "nl")
+    await archive.post(english, rene, "Samen werken", "aan kennis")
+    in_dutch = await archive.post(dutch, rene, "Samen werken", "aan kennis")
+    assert await search(db, english, ["werkt"]) == []
+    assert await search(db, dutch, ["werkt"]) == [in_dutch]
+
+
+@pytest.mark.parametrize("tuning", [None, FORCED], ids=["default", "forced"])
+async def test_a_prefix_finds_every_word_starting_with_it(
+    db: Database, archive: Archive, tuning: SearchTuning | None
+) -> None:
+    c = await archive.community("Kenniscafé", "nl")
+    rene = await archive.member("rene")
+    tafel = await archive.post(c, rene, "De koffietafel", "elke vrijdag")
+    drinken = await archive.post(c, rene, "Verslag", "we gingen koffiedrinken")
+    koffie = await archive.post(c, rene, "Koffie", "zwart")
+    await archive.post(c, rene, "Thee", "groen")
+    helpers = await archive.post(c, rene, "Gezocht", "vrijwilligers voor de bar")
+    assert set(await search(db, c, ["koffie*"], tuning=tuning)) == {tafel, drinken, koffie}
+    # The title counts most, as for any word.
+    assert (await search(db, c, ["koffie*"], tuning=tuning))[:2] == [koffie, tafel]
+    # The prefix is the word as written, not its stem (vrijwil).
+    assert await search(db, c, ["vrijwillig*"], tuning=tuning) == [helpers]
+    assert await search(db, c, ["koffietafels*"], tuning=tuning) == []
+    # With other words, all must match.
+    assert await search(db, c, ["koffie*", "vrijdag"], tuning=tuning) == [tafel]
+    # Prefixes never match stems: nothing here is written "vrijwil…" but
+    # vrijwilligers, whose stem is vrijwil.
+    assert await search(db, c, ["vrijwil*"], tuning=tuning) == [helpers]
+    assert await search(db, c, ["gezoch*"], tuning=tuning) == [helpers]
+    # Several tokens: the last one is the prefix.
+    dash = await archive.post(c, rene, "Koffie-tafel", "met streepje")
+    assert await search(db, c, ["koffie-taf*"], tuning=tuning) == [dash]
+
+
+@pytest.mark.parametrize("word", ["*", "**", "k*", "ko*", "*koffie", "koffie**", "*ko*"])
+async def test_short_or_bare_prefixes_are_plain_words(
+    db: Database, archive: Archive, cafe: tuple[int, int, int], word: str
+) -> None:
+    """A bare star has no token; under MIN_PREFIX letters the star is ignored
+    and the word searched as itself (``ko``), never as every word."""
+    c, rene, _ = cafe
+    koffie = await archive.post(c, rene, "Koffie", "koffie en ko")
+    await archive.post(c, rene, "Kopje", "thee")
+    found = await search(db, c, [word])
+    expected = {"*": [], "**": [], "k*": [], "ko*": [koffie], "*koffie": [koffie],
+                "koffie**": [koffie], "*ko*": [koffie]}
+    assert found == expected[word]
+
+
+async def test_forced_prefix_lists_rank_like_plain_bm25(
+    db: Database, archive: Archive, cafe: tuple[int, int, int]
+) -> None:
+    """A common prefix gets a top list like a common word: kept by writes,
+    it ranks exactly like FTS5's prefix query."""
+    c, rene, _ = cafe
+    rng = random.Random(11)
+    words = ["koffie", "koffietafel", "koffiebonen", "kofferbak", "thee", "taart"]
+
+    def text_of(low: int, high: int) -> str:
+        return " ".join(rng.choice(words) for _ in range(rng.randint(low, high)))
+
+    posts = [await archive.post(c, rene, text_of(1, 3), text_of(2, 12)) for _ in range(40)]
+    prefixes = ["koffie*", "koff*", "kof*", "koffiet*"]
+
+    async def check() -> None:
+        for prefix in prefixes:
+            for limit in (1, 3, 5):
+                expected = await plain_bm25(db, c, [prefix], limit)
+                assert await search(db, c, [prefix], limit=limit, tuning=FORCED) == expected, prefix
+
+    await check()
+    for _ in range(5):
+        await archive.post(c, rene, "koffietafel koffiebonen", "koffie " * 8)
+    for post in rng.sample(posts, 10):
+        await archive.remove(post)
+    for post in rng.sample(posts, 5):
+        await archive.edit(post, title=text_of(1, 2), body=text_of(2, 8))
+    await check()
+
+
+def marked(snippet: Snippet) -> list[str]:
+    return [text for text, is_marked in snippet if is_marked]
+
+
+def plain(snippet: Snippet) -> str:
+    return "".join(text for text, _ in snippet)
+
+
+async def hits(db: Database, community_id: int, words: list[str]) -> list[Hit]:
+    async with db.read() as s:
+        return await search_posts(s, community_id, words)
+
+
+async def test_snippets_mark_the_matched_words(db: Database, archive: Archive) -> None:
+    c = await archive.community("Kenniscafé", "nl")
+    rene = await archive.member("rene")
+    long_body = (
+        "Eerst " + "veel andere woorden " * 20 + "en dan de vrijwilligers van de koffietafels,"
+        " die altijd helpen. " + "Daarna nog meer tekst " * 20
+    )
+    post = await archive.post(c, rene, "Vrijwilligers", long_body)
+    [hit] = await hits(db, c, ["vrijwilliger", "koffie*"])
+    assert hit.post_id == post
+    # From the body, around the first match, both words marked as written.
+    assert marked(hit.snippet) == ["vrijwilligers", "koffietafels"]
+    text = plain(hit.snippet)
+    assert text.startswith("…") and text.endswith("…")
+    assert "de vrijwilligers van de koffietafels, die altijd helpen." in text
+    assert len(text) <= 220 and len(text.split()) <= 26
+
+
+async def test_snippet_of_a_title_or_tag_match_and_of_markup(
+    db: Database, archive: Archive, cafe: tuple[int, int, int]
+) -> None:
+    c, rene, _ = cafe
+    title_only = await archive.post(c, rene, "Kanban boards", "nothing else here")
+    tag_only = await archive.post(c, rene, "Notes", "from friday", tags=["retrospective"])
+    markup = await archive.post(c, rene, "Markup", "*scrum* <b>bold</b> <script>alert(1)</script> [link](x)")
+    [hit] = await hits(db, c, ["kanban"])
+    assert hit.post_id == title_only and hit.snippet == (("Kanban", True), (" boards", False))
+    [hit] = await hits(db, c, ["retrospectives"])
+    assert hit.post_id == tag_only and hit.snippet == (("#", False), ("retrospective", True))
+    # The snippet is the text as written, markup included, for the renderers
+    # to escape; only whole words are marked.
+    [hit] = await hits(db, c, ["scrum"])
+    assert hit.post_id == markup
+    assert plain(hit.snippet) == "*scrum* <b>bold</b> <script>alert(1)</script> [link](x)"
+    assert marked(hit.snippet) == ["scrum"]
+
+
+async def repositories(
+    db: Database, language: str
+) -> tuple[SqlDirectory, SqlArchive, CommunityInfo, MemberInfo]:
+    """The bot's own repositories, a community in ``language`` and a member."""
+    clock = SystemClock()
+    directory = SqlDirectory(db, clock)
+    community = await directory.ensure_community("Kenniscafé", "Europe/Amsterdam", language)
+    author = await directory.ensure_member(community.id, Actor("console", "rene", "rene"))
+    return directory, SqlArchive(db, clock), community, author
+
+
+async def test_comments_and_tags_find_the_post(db: Database) -> None:
+    """Through the archive repository: a comment added or edited, or tags
+    changed, reach the search in the same transaction."""
+    _, repo, community, author = await repositories(db, "nl")
+    saved = await repo.create_post(
+        NewPost(community.id, author.id, "Bijeenkomst", "in de bibliotheek", ("duurzaamheid",), (), START)
+    )
+    await repo.create_post(NewPost(community.id, author.id, "Anders", "iets anders", (), (), START))
+
+    async def found(word: str) -> list[int]:
+        return [p.number for p in await repo.search(community.id, [word], tag=None, author_id=None, limit=5)]
+
+    assert await found("duurzaamheid") == [saved.number]
+    source = SourceMessage("console", "console", "m7")
+    await repo.add_comment(saved.id, author.id, "Ik neem stroopwafels mee", START, source)
+    assert await found("stroopwafel") == [saved.number]
+    [summary] = await repo.search(community.id, ["stroopwafel"], tag=None, author_id=None, limit=5)
+    assert marked(summary.snippet) == ["stroopwafels"]
+    comment = await repo.comment_from(source)
+    assert comment is not None
+    await repo.update_comment(comment.id, "Ik neem appeltaart mee")
+    assert await found("stroopwafel") == []
+    assert await found("appeltaart") == [saved.number]
+    await repo.update_post(saved.id, "Bijeenkomst", "in de bibliotheek", ("energie",), (), START)
+    assert await found("duurzaamheid") == []
+    assert await found("energie") == [saved.number]
+    assert await found("appeltaart") == [saved.number]  # comments stay indexed
+
+
+async def test_a_language_change_reindexes_the_community(db: Database) -> None:
+    directory, repo, community, author = await repositories(db, "en")
+    await repo.create_post(NewPost(community.id, author.id, "Samen werken", "aan kennis", (), (), START))
+    assert await search(db, community.id, ["werkt"]) == []
+    await directory.ensure_community("Kenniscafé", "Europe/Amsterdam", "nl")
+    assert len(await search(db, community.id, ["werkt"])) == 1
+
+
+async def test_a_prefix_matches_words_as_written_never_stems(
+    db: Database, archive: Archive, cafe: tuple[int, int, int]
+) -> None:
+    c, rene, _ = cafe
+    happy = await archive.post(c, rene, "A happy team", "nothing else")
+    # "happy" is stemmed to happi; as written it does not start with happi.
+    assert await search(db, c, ["happiness"]) == [happy]
+    assert await search(db, c, ["happi*"]) == []
+    assert await search(db, c, ["happ*"]) == [happy]
+
+
+async def test_the_migration_indexes_an_existing_archive(database_url: str) -> None:
+    """Migration 0010 on a database full of posts (as 0009 left it): their
+    words, comments and tags are searched by stem; removed posts are not.
+    It also goes back and forth."""
+    db = Database(database_url)
+    try:
+        await db.run_sync(lambda conn: command.upgrade(alembic_config(conn), "0009"))
+        async with db.write() as s:
+            community = Community(name="Kenniscafé", language="nl", created_at=START)
+            author = Member(display_name="rene", created_at=START)
+            for row in (community, author):
+                s.add(row)
+            await s.flush()
+            assert community.id is not None and author.id is not None
+            posts = [
+                Post(community_id=community.id, number=n, title=title, body=body, author_id=author.id,
+                     created_at=START, updated_at=START, removed_at=removed)
+                for n, (title, body, removed) in enumerate(
+                    [("Vrijwilligers gezocht", "voor de bar", None),
+                     ("Koffietafels", "verslag", START),
+                     ("Notulen", "niets bijzonders", None)], 1)
+            ]
+            tag = Tag(community_id=community.id, name="werving")
+            for row in (*posts, tag):
+                s.add(row)
+            await s.flush()
+            assert posts[2].id is not None and tag.id is not None
+            s.add(PostTag(post_id=posts[2].id, tag_id=tag.id))
+            s.add(Comment(post_id=posts[2].id, member_id=author.id, body="Ik neem stroopwafels mee",
+                          created_at=START))
+        for _ in range(2):
+            await db.migrate()
+            assert await search(db, community.id, ["vrijwilliger"]) == [posts[0].id]
+            assert await search(db, community.id, ["stroopwafel"]) == [posts[2].id]
+            assert await search(db, community.id, ["werving"]) == [posts[2].id]
+            assert await search(db, community.id, ["koffietafel"]) == []
+            await db.run_sync(lambda conn: command.downgrade(alembic_config(conn), "0009"))
+    finally:
+        await db.dispose()
 
 
 # --------------------------------------------------------------------------
@@ -662,3 +962,24 @@ async def test_postgresql_fallback(pg_db: Database) -> None:
     async with pg_db.write() as s:
         await post_written(s, title)
         await rebuild_search_lists(s)
+
+
+async def test_postgresql_understands_the_language(pg_db: Database) -> None:
+    """Same matching as SQLite: stems, prefixes as written, comments, tags."""
+    archive = Archive(pg_db)
+    c = await archive.community("Kenniscafé", "nl")
+    rene = await archive.member("rene")
+    tafels = await archive.post(c, rene, "Koffietafels", "vrijwilligers gezocht, a happy team", tags=["werving"])
+    await archive.post(c, rene, "Thee", "verslag van de vergadering")
+    for words in (["koffietafel"], ["vrijwilliger"], ["koffie*"], ["vrijwillig*"], ["werving"],
+                  ["koffie*", "vrijwilligers"], ["team"]):
+        assert await search(pg_db, c, words) == [tafels], words
+    # A prefix matches words as written, never stems (happy's is happi).
+    assert await search(pg_db, c, ["happi*"]) == []
+    assert await search(pg_db, c, ["koffietafelsje*"]) == []
+    async with pg_db.write() as s:
+        s.add(Comment(post_id=tafels, member_id=rene, body="Ik neem stroopwafels mee", created_at=START))
+        await s.flush()
+        await post_written(s, tafels)
+    [hit] = await hits(pg_db, c, ["stroopwafel"])
+    assert hit.post_id == tafels and marked(hit.snippet) == ["stroopwafels"]

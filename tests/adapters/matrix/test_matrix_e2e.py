@@ -67,7 +67,7 @@ async def test_commands_reactions_threads_and_saves(synapse: Any, tmp_path: Path
 
         # Coffee tables: announce, join by command and by ✅, leave by removing it.
         await anna.send(room, "!kc event new Koffietafel | 2030-01-11 09:30 | Winkwaves | 2")
-        (announcement,) = await anna.wait_for(from_bot(bot_id, "E1 Koffietafel — Fri 11 Jan 09:30, Winkwaves"))
+        (announcement,) = await anna.wait_for(from_bot(bot_id, "E1 Koffietafel — Fri 11 Jan 2030 09:30, Winkwaves"))
         await anna.send(room, "!kc join E1")
         await anna.wait_for(from_bot(bot_id, "You're in for E1 (1/2)."))
         check = await piet.react(room, announcement["event_id"], "✅")

@@ -13,7 +13,8 @@ from typing import Any
 
 import aiohttp
 
-from adapters.runtime import community_settings, running_core
+from adapters.readers import readers_of
+from adapters.runtime import running_core
 from adapters.slack.adapter import HTTP_PATH, SlackAdapter
 from bot.app import Bot
 from bot.config import Settings
@@ -45,7 +46,7 @@ async def slack_bot(fake: FakeSlack, db_path: Path, *, mode: str = "socket",
     })
     clock = FakeClock()
     async with running_core(settings, clock) as core:
-        adapter = SlackAdapter(settings.slack, core.bot.handle, community_settings(core.bot), clock,
+        adapter = SlackAdapter(settings.slack, core.bot.handle, readers_of(core.bot), clock,
                                http_host="127.0.0.1")
         core.attach(adapter)
         await adapter.start()
@@ -101,6 +102,19 @@ async def test_slash_command_buttons_reaction_and_modal(fake: FakeSlack, tmp_pat
         ack, _ = await fake.wait_for_ack(good)
         assert "payload" not in ack or not ack["payload"]
         await fake.wait_for_call("chat.postMessage", lambda c: "E2 Lunchtafel — Fri 18 Dec 12:00" in posted_text(c))
+
+        # A member who chose Dutch gets the form, and its errors, in Dutch (the community is English).
+        chose = await fake.push("slash_commands", slash_command("me language nl", OTHER, CHANNEL,
+                                                                response_url=fake.response_url))
+        await fake.wait_for_ack(chose)
+        await fake.wait_for_call("response_url", lambda c: "Vanaf nu schrijf ik je in het Nederlands." in posted_text(c))
+        opened = await fake.push("slash_commands", slash_command("", OTHER, CHANNEL))
+        await fake.wait_for_ack(opened)
+        dutch = await fake.wait_for_call("views.open", lambda c: c.args["view"]["title"]["text"] == "Nieuwe koffietafel")
+        empty = await fake.push("interactive", view_submission("kc_event_new", _form("2020-01-01"), OTHER,
+                                                               dutch.args["view"]["private_metadata"]))
+        ack, _ = await fake.wait_for_ack(empty)
+        assert "ligt in het verleden" in ack["payload"]["errors"]["date"]
 
 
 def _ts_of(fake: FakeSlack) -> str:

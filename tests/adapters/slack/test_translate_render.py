@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from adapters.readers import Readers
 from adapters.slack.modal import EventFormInput, field_errors
 from adapters.slack.render import message_args, render_blocks
 from adapters.slack.translate import (
@@ -70,12 +71,15 @@ def test_modal_errors_name_the_field() -> None:
     now = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
     past = EventFormInput("C1", {"title": "Koffie", "date": "2026-11-01", "time": "09:30", "place": "Utrecht",
                                  "capacity": "0"})
-    errors = field_errors(past, "Europe/Amsterdam", "en", now)
+    errors = field_errors(past, Readers("Europe/Amsterdam", "en", "en"), now)
     assert set(errors) == {"date", "capacity"}
     assert "is in the past" in errors["date"]
     fine = EventFormInput("C1", {"title": "Koffie", "date": "2026-12-11", "time": "09:30", "place": "Utrecht",
                                  "capacity": "12"})
-    assert field_errors(fine, "Europe/Amsterdam", "en", now) == {}
+    assert field_errors(fine, Readers("Europe/Amsterdam", "en", "en"), now) == {}
+    untitled = EventFormInput("C1", {"title": "", "date": "12-01-2026", "time": "09:30", "place": "Utrecht"})
+    # Read the community's way (English: month first, so 1 December, not 12 January), answered in the member's Dutch.
+    assert field_errors(untitled, Readers("Europe/Amsterdam", "en", "nl"), now) == {"title": "Titel ontbreekt."}
     assert fine.command_text() == "event new Koffie | 2026-12-11 09:30 | Utrecht | 12"
 
 

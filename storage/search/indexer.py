@@ -1,0 +1,143 @@
+"""The indexed text of posts: table ``search_text`` (migration 0010), one row
+per live post, which FTS5 indexes (triggers keep ``post_fts`` in step with
+it) and our bm25 reads.
+
+Its ``title`` column holds the terms of the post's title and tags (a tag
+says what the post is about, so it weighs like the title); ``body`` those
+of its body and comments. Links are part of the body's text already. The
+terms come from ``analyzer``, in the language of the post's community.
+
+Written in the transaction that changes a post, its tags or its comments
+(``post_written``); ``index_posts`` redoes many posts at once (a community
+changed language, an import); ``index_all`` is the same for synchronous
+callers (the migration, the benchmark's bulk load). Statements are
+portable: the table exists on PostgreSQL too, which searches it without
+FTS5.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from storage.search.analyzer import analyzer_for
+from storage.sql import Sql
+
+# The sources of a range of posts: the posts, their comments, their tags.
+_POSTS = (
+    "SELECT p.id, p.community_id, c.language, p.title, p.body, p.removed_at IS NULL"
+    " FROM post AS p JOIN community AS c ON c.id = p.community_id"
+    " WHERE p.id BETWEEN :low AND :high"
+)
+_COMMUNITY = " AND p.community_id = :community_id"
+_COMMENTS = (
+    "SELECT x.post_id, x.body FROM comment AS x"
+    " WHERE x.post_id BETWEEN :low AND :high ORDER BY x.id"
+)
+_TAGS = (
+    "SELECT x.post_id, t.name FROM posttag AS x JOIN tag AS t ON t.id = x.tag_id"
+    " WHERE x.post_id BETWEEN :low AND :high ORDER BY t.id"
+)
+# Rewritten only when the text changed: an unchanged row costs FTS5 nothing.
+_UPSERT = (
+    "INSERT INTO search_text (post_id, title, body) VALUES (:post_id, :title, :body)"
+    " ON CONFLICT (post_id) DO UPDATE SET title = excluded.title, body = excluded.body"
+    " WHERE search_text.title <> excluded.title OR search_text.body <> excluded.body"
+)
+_DELETE = "DELETE FROM search_text WHERE post_id = :post_id"
+_BOUNDS = "SELECT min(p.id), max(p.id) FROM post AS p WHERE 1 = 1"
+# Posts read and written per batch: bounded memory, few round trips.
+_BATCH = 2_000
+
+Row = Sequence[Any]
+
+
+@dataclass(frozen=True)
+class IndexedPost:
+    """A live post's indexed text, as ``search_text`` now holds it."""
+
+    post_id: int
+    community_id: int
+    title: str
+    body: str
+
+
+def _indexed(
+    posts: Sequence[Row], comments: Sequence[Row], tags: Sequence[Row]
+) -> tuple[list[IndexedPost], list[dict[str, Any]]]:
+    """The rows to write for some posts, and the removed posts to take out."""
+    comments_of: dict[int, list[str]] = defaultdict(list)
+    for post_id, body in comments:
+        comments_of[post_id].append(body)
+    tags_of: dict[int, list[str]] = defaultdict(list)
+    for post_id, name in tags:
+        tags_of[post_id].append(name)
+    live: list[IndexedPost] = []
+    removed: list[dict[str, Any]] = []
+    for post_id, community_id, language, title, body, is_live in posts:
+        if not is_live:
+            removed.append({"post_id": post_id})
+            continue
+        analyzer = analyzer_for(language)
+        live.append(
+            IndexedPost(
+                post_id,
+                community_id,
+                analyzer.column([title, *tags_of[post_id]]),
+                analyzer.column([body, *comments_of[post_id]]),
+            )
+        )
+    return live, removed
+
+
+def _upserts(live: list[IndexedPost]) -> list[dict[str, Any]]:
+    return [{"post_id": p.post_id, "title": p.title, "body": p.body} for p in live]
+
+
+def _batches(low: int | None, high: int | None) -> Iterator[dict[str, Any]]:
+    if low is None or high is None:
+        return
+    for start in range(low, high + 1, _BATCH):
+        yield {"low": start, "high": min(start + _BATCH - 1, high)}
+
+
+async def _index_range(sql: Sql, bounds: dict[str, Any], community: str = "") -> list[IndexedPost]:
+    posts = await sql.all(_POSTS + community, bounds)
+    live, removed = _indexed(posts, await sql.all(_COMMENTS, bounds), await sql.all(_TAGS, bounds))
+    await sql.many(_UPSERT, _upserts(live))
+    await sql.many(_DELETE, removed)
+    return live
+
+
+async def index_post(sql: Sql, post_id: int) -> IndexedPost | None:
+    """Bring one post's indexed text up to date (in the caller's
+    transaction); the text if the post is live, None if it is removed (its
+    row is deleted) or gone (the foreign key's cascade deleted the row)."""
+    live = await _index_range(sql, {"low": post_id, "high": post_id})
+    return live[0] if live else None
+
+
+async def index_posts(sql: Sql, community_id: int | None = None) -> None:
+    """Recompute the indexed text of every post (of one community)."""
+    params = {} if community_id is None else {"community_id": community_id}
+    community = "" if community_id is None else _COMMUNITY
+    bounds = (await sql.all(_BOUNDS + community, params))[0]
+    for batch in _batches(*bounds):
+        await _index_range(sql, {**batch, **params}, community)
+
+
+def index_all(
+    fetch: Callable[[str, dict[str, Any]], Sequence[Row]],
+    write: Callable[[str, list[dict[str, Any]]], object],
+) -> None:
+    """``index_posts`` for every post, through synchronous callables:
+    ``fetch(statement, params)`` returns rows, ``write(statement, rows)``
+    runs a statement once per row (never called with no rows)."""
+    low, high = fetch(_BOUNDS, {})[0]
+    for batch in _batches(low, high):
+        live, removed = _indexed(fetch(_POSTS, batch), fetch(_COMMENTS, batch), fetch(_TAGS, batch))
+        for statement, rows in ((_UPSERT, _upserts(live)), (_DELETE, removed)):
+            if rows:
+                write(statement, rows)
