@@ -374,6 +374,7 @@ MESSAGES: dict[str, Message] = _catalog(
     msg("term.from", "from"),
     msg("term.code", "code"),
     msg("term.weeks", "weeks"),
+    msg("term.language", "language"),
     # calendar files
     msg("ics.description", "{community}: coffee table {ref}. Sign up with {join}."),
     # Slack: the new-coffee-table form, and answers where the bot was not invited

@@ -98,7 +98,7 @@ class PeopleService:
         """Set your expertise (comma-separated; `-` clears it)."""
         return await self._set_topics(ctx, EXPERTISE, args.get("topics"))
 
-    @command("me language", TextArg("language", shown="en|nl|-"))
+    @command("me language", TextArg("language", shown="|".join((*languages(), "-"))))
     async def language(self, ctx: Context, args: Args) -> Response:
         """Choose the language I write to you in; `-` follows the community's."""
         wanted = str(args.get("language"))

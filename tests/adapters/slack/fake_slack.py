@@ -203,7 +203,8 @@ class FakeSlack:
         self,
         method: str,
         predicate: Callable[[Call], bool] | None = None,
-        timeout: float = 5,
+        # Generous: on a loaded two-core CI machine a round trip has taken over 5 s.
+        timeout: float = 15,
         *,
         since: int = 0,
     ) -> Call:
