@@ -29,6 +29,7 @@ from prompt_toolkit.patch_stdout import patch_stdout
 from adapters.console.adapter import CONSOLE_COMMANDS, ConsoleAdapter
 from adapters.console.terminal import typed_lines
 from adapters.log_redaction import LogRedaction
+from adapters.page_titles import PageTitleFetcher, fetcher_for
 from adapters.readers import readers_of
 from adapters.startup import StartupError
 from bot.app import Bot, Repositories, RoomMap
@@ -116,7 +117,8 @@ async def build_bot(settings: Settings, db: Database, clock: Clock, *, limit_com
     )
     rate = CommandRateLimit(settings.bot.commands_per_minute if limit_commands else 0, settings.bot.command_burst)
     return Bot(repos, rooms, clock, prefix=settings.bot.prefix, communities=infos,
-               keep_for=parse_duration(settings.bot.delivery_expiry), rate_limit=rate)
+               keep_for=parse_duration(settings.bot.delivery_expiry), rate_limit=rate,
+               page_titles=fetcher_for(settings.bot.link_titles))
 
 
 @dataclass
@@ -159,6 +161,8 @@ async def running_core(settings: Settings, clock: Clock, *, limit_commands: bool
             yield Core(bot, deliverer, db)
         finally:
             await deliverer.stop(grace=STOP_DELIVERY_SECONDS)
+            if isinstance(bot.page_titles, PageTitleFetcher):
+                await bot.page_titles.close()
     finally:
         await db.dispose()
 

@@ -48,6 +48,7 @@ from bot.ports import (
     Ledger,
     Linking,
     Outbox,
+    PageTitles,
     Pairing,
     People,
     Records,
@@ -79,6 +80,8 @@ MAX_COMMAND_LENGTH = 20_000
 DEFAULT_KEEP_FOR = timedelta(hours=24)
 # Inbound event ids are kept this long to recognise a platform's redelivery.
 INBOUND_KEPT = timedelta(days=2)
+# Links looked up per knock: each fetch is bounded (see adapters/page_titles.py).
+LINK_TITLES_PER_TICK = 10
 _VARIATION_SELECTOR = "\ufe0f"
 
 
@@ -159,8 +162,9 @@ class Bot:
 
     def __init__(self, repos: Repositories, rooms: RoomMap, clock: Clock, *, prefix: str = "!kc",
                  communities: Sequence[CommunityInfo] = (), keep_for: timedelta = DEFAULT_KEEP_FOR,
-                 rate_limit: CommandRateLimit | None = None) -> None:
+                 rate_limit: CommandRateLimit | None = None, page_titles: PageTitles | None = None) -> None:
         self.repos = repos
+        self.page_titles = page_titles  # None: link titles are not fetched
         self.rate_limit = rate_limit or CommandRateLimit(per_minute=0, burst=0)
         self.rooms = rooms
         self.communities = tuple(communities)
@@ -199,6 +203,19 @@ class Bot:
     async def hold_pairing_rounds(self) -> int:
         """Hold each community's pairing round whose moment has come, once."""
         return await self._each_community("pairing", lambda c: self.pairing.due(c, self.clock.now()))
+
+    async def fetch_link_titles(self, limit: int = LINK_TITLES_PER_TICK) -> int:
+        """Look up the page titles of links not looked at yet (the scheduler's
+        knock when ``link_titles`` is on); how many titles were found. Each
+        is searched with its post from then on and shown by `show`."""
+        if self.page_titles is None:
+            return 0
+        found = 0
+        for link_id, url in await self.repos.archive.links_to_title(limit):
+            title = await self.page_titles.title_of(url)
+            await self.repos.archive.set_link_title(link_id, title, self.clock.now())
+            found += title is not None
+        return found
 
     async def prune(self) -> int:
         """Forget inbound event ids past every platform's redelivery window

@@ -191,6 +191,9 @@ class BotSettings(_Strict):
     # Each member's commands on Matrix and Slack: a burst at once, then so many a minute (0: no limit).
     commands_per_minute: int = Field(20, ge=0)
     command_burst: int = Field(10, ge=1)
+    # Fetch the titles of linked pages so posts are found by them: "off", "public"
+    # (internet addresses only) or "all" (the private network's pages too).
+    link_titles: Literal["off", "public", "all"] = "off"
 
 
 class Community(_Strict):

@@ -130,6 +130,7 @@ class PostDetails:
     removed: bool
     tags: tuple[str, ...] = ()
     links: tuple[str, ...] = ()
+    link_titles: tuple[tuple[str, str], ...] = ()  # (url, the page's title) where one was fetched
     reactions: tuple[tuple[str, int], ...] = ()
     comment_count: int = 0
     involved: tuple[str, ...] = field(default_factory=tuple)

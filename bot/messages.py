@@ -308,6 +308,7 @@ MESSAGES: dict[str, Message] = _catalog(
     # examples inside sentences, in the reader's words
     msg("example.when", "friday 9:30"),
     msg("example.post", "post Title | text #tag"),
+    msg("post.link_title", "🔗 {title}: {url}"),
     # one example per command, as typed after the prefix (the verb in the reader's language)
     msg("example.help", "help join"),
     msg("example.save", "save #howto"),

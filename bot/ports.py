@@ -38,6 +38,14 @@ from bot.incoming import Actor, MessageRef, RoomRef
 from bot.outgoing import Outgoing, Queued
 
 
+class PageTitles(Protocol):
+    """Reads the title of a web page (the fetcher lives outside the core)."""
+
+    async def title_of(self, url: str) -> str | None:
+        """The page's title, or None when there is none or it cannot be read."""
+        ...
+
+
 class Clock(Protocol):
     """Where the core gets the time, so tests can move it."""
 
@@ -301,6 +309,14 @@ class Archive(Protocol):
     async def update_post(self, post_id: int, title: str, body: str, tags: Sequence[str], links: Sequence[str],
                           at: datetime) -> None:
         """Replace a post's title, body, tags and links (search kept in step)."""
+        ...
+
+    async def links_to_title(self, limit: int) -> list[tuple[int, str]]:
+        """Links of live posts whose page title was not looked for yet, oldest first."""
+        ...
+
+    async def set_link_title(self, link_id: int, title: str | None, at: datetime) -> None:
+        """Record what was found at a link (None: no title); a title is searched with its post."""
         ...
 
     async def update_comment(self, comment_id: int, body: str) -> None:

@@ -32,6 +32,8 @@ from bot.services.pairing import ROUND_GRACE
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 REMINDER_TICK_SECONDS = 60.0
 PRUNE_TICK_SECONDS = 6 * 3600.0
+# New links get their page titles within about this long (when link_titles is on).
+LINK_TITLES_TICK_SECONDS = 30.0
 
 Job = Callable[[], Awaitable[int]]
 log = logging.getLogger(__name__)
@@ -51,6 +53,8 @@ class JobScheduler:
             "reminders": (reminder_seconds, bot.send_due_reminders),
             "prune": (PRUNE_TICK_SECONDS, bot.prune),
         }
+        if bot.page_titles is not None:
+            self._ticks["link-titles"] = (LINK_TITLES_TICK_SECONDS, bot.fetch_link_titles)
         self._tickers: list[asyncio.Task[None]] = []
         now = datetime.now(UTC)
         for community in communities:

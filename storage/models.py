@@ -137,10 +137,16 @@ class PostTag(SQLModel, table=True):
 class PostLink(SQLModel, table=True):
     """A link found in a post body: the post's documents."""
 
+    # The fetcher's queue: links not looked at yet, oldest first.
+    __table_args__ = (Index("ix_postlink_unchecked", "title_checked_at", "id"),)
+
     id: int | None = Field(default=None, primary_key=True)
     post_id: int = Field(foreign_key="post.id", index=True)
     position: int
     url: str
+    # The linked page's own title, when link titles are fetched (`link_titles`).
+    title: str | None = None
+    title_checked_at: datetime | None = None  # None: not looked at yet
 
 
 class Reaction(SQLModel, table=True):

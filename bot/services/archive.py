@@ -336,6 +336,8 @@ class ArchiveService:
         ]
         if post.body and post.body != post.title:
             blocks.extend(Paragraph(body_inlines(line)) for line in post.body.splitlines() if line.strip())
+        blocks.extend(Paragraph(say(language, "post.link_title", title=title, url=Link(url)))
+                      for url, title in post.link_titles)
         facts: list[tuple[Inline, ...]] = []
         if post.tags:
             facts.append(inlines(" ".join(map(tag_text, post.tags))))

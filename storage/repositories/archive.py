@@ -106,9 +106,10 @@ class SqlArchive:
             tags = (await self._tags_of(session, [post.id])).get(post.id, ())
             links = (
                 await session.execute(
-                    select(PostLink.url).where(PostLink.post_id == post.id).order_by(col(PostLink.position))
+                    select(PostLink.url, PostLink.title).where(PostLink.post_id == post.id)
+                    .order_by(col(PostLink.position))
                 )
-            ).scalars().all()
+            ).all()
             reactions = (
                 await session.execute(
                     select(Reaction.emoji, func.count())
@@ -137,7 +138,8 @@ class SqlArchive:
             created_at=post.created_at,
             removed=post.removed_at is not None,
             tags=tags,
-            links=tuple(links),
+            links=tuple(url for url, _ in links),
+            link_titles=tuple((url, title) for url, title in links if title),
             reactions=tuple((emoji, n) for emoji, n in reactions),
             comment_count=sum(n for _, n in commenters),
             involved=involved,
@@ -178,6 +180,30 @@ class SqlArchive:
                 .where(Comment.source_platform == source.platform, Comment.source_message_id == source.message_id)
             )).first()
         return CommentRef(*row) if row is not None else None
+
+    async def links_to_title(self, limit: int) -> list[tuple[int, str]]:
+        """Links of live posts whose page title was not looked for yet, oldest first."""
+        async with self.db.read() as session:
+            rows = await session.execute(
+                select(PostLink.id, PostLink.url)
+                .join(Post, col(Post.id) == PostLink.post_id)
+                .where(col(PostLink.title_checked_at).is_(None), col(Post.removed_at).is_(None))
+                .order_by(col(PostLink.id))
+                .limit(limit)
+            )
+            return [(int(link_id), url) for link_id, url in rows]
+
+    async def set_link_title(self, link_id: int, title: str | None, at: datetime) -> None:
+        """Record what was found at a link (None: no title); a title is
+        searched with its post from now on."""
+        async with self.db.write() as session:
+            link = await session.get(PostLink, link_id)
+            if link is None:  # the post was edited meanwhile: its links were replaced
+                return
+            link.title, link.title_checked_at = title, at
+            await session.flush()
+            if title is not None:
+                await post_written(session, link.post_id)
 
     async def update_post(self, post_id: int, title: str, body: str, tags: Sequence[str], links: Sequence[str],
                           at: datetime) -> None:

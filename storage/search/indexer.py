@@ -4,7 +4,8 @@ it) and our bm25 reads.
 
 Its ``title`` column holds the terms of the post's title and tags (a tag
 says what the post is about, so it weighs like the title); ``body`` those
-of its body and comments. Links are part of the body's text already. The
+of its body, its comments and the titles of the pages it links to (links
+themselves are part of the body's text already). The
 terms come from ``analyzer``, in the language of the post's community.
 
 Written in the transaction that changes a post, its tags or its comments
@@ -32,9 +33,12 @@ _POSTS = (
     " WHERE p.id BETWEEN :low AND :high"
 )
 _COMMUNITY = " AND p.community_id = :community_id"
+# Comments, then the fetched titles of linked pages: both read as body text.
 _COMMENTS = (
-    "SELECT x.post_id, x.body FROM comment AS x"
-    " WHERE x.post_id BETWEEN :low AND :high ORDER BY x.id"
+    "SELECT x.post_id, x.body, 0 AS kind, x.id FROM comment AS x WHERE x.post_id BETWEEN :low AND :high"
+    " UNION ALL SELECT l.post_id, l.title, 1, l.position FROM postlink AS l"
+    " WHERE l.post_id BETWEEN :low AND :high AND l.title IS NOT NULL"
+    " ORDER BY 3, 4"
 )
 _TAGS = (
     "SELECT x.post_id, t.name FROM posttag AS x JOIN tag AS t ON t.id = x.tag_id"
@@ -69,7 +73,7 @@ def _indexed(
 ) -> tuple[list[IndexedPost], list[dict[str, Any]]]:
     """The rows to write for some posts, and the removed posts to take out."""
     comments_of: dict[int, list[str]] = defaultdict(list)
-    for post_id, body in comments:
+    for post_id, body, *_order in comments:
         comments_of[post_id].append(body)
     tags_of: dict[int, list[str]] = defaultdict(list)
     for post_id, name in tags:

@@ -13,6 +13,11 @@ words, not stems: searches rebuild each when it is first needed
 terms of every existing post, which takes a while on a large archive
 (about a minute per 100k posts).
 
+Linked pages' titles are searched with the post's body: ``postlink`` gets
+the ``title`` a background job fetches when the operator turns
+``link_titles`` on, and ``title_checked_at`` (empty: not looked at yet,
+indexed as the job's queue). They come first: the terms read them.
+
 Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-02 03:00:00
@@ -88,6 +93,10 @@ def _run(statements: list[str]) -> None:
 
 def upgrade() -> None:
     bind = op.get_bind()
+    with op.batch_alter_table("postlink") as batch:
+        batch.add_column(sa.Column("title", sa.String(), nullable=True))
+        batch.add_column(sa.Column("title_checked_at", sa.DateTime(timezone=True), nullable=True))
+        batch.create_index("ix_postlink_unchecked", ["title_checked_at", "id"])
     op.execute(SEARCH_TEXT)
     if bind.dialect.name == "sqlite":
         _run(OLD_INDEX_DROP + CLEAR_LISTS + NEW_INDEX)
@@ -105,3 +114,7 @@ def downgrade() -> None:
     op.execute("DROP TABLE search_text")
     if sqlite:
         _run(OLD_INDEX)
+    with op.batch_alter_table("postlink") as batch:
+        batch.drop_index("ix_postlink_unchecked")
+        batch.drop_column("title_checked_at")
+        batch.drop_column("title")
