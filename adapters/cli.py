@@ -32,7 +32,9 @@ def _settings(config: Path | None, console_user: str | None = None) -> Settings:
 def _with_database(settings: Settings, db_path: str | None) -> Settings:
     if db_path is None:
         return settings
-    bot = settings.bot.model_copy(update={"database": sqlite_url_for_path(db_path)})
+    # A database URL (PostgreSQL, say) or the path of a SQLite file.
+    url = db_path if "://" in db_path else sqlite_url_for_path(db_path)
+    bot = settings.bot.model_copy(update={"database": url})
     return settings.model_copy(update={"bot": bot})
 
 
@@ -43,11 +45,15 @@ def _hide_secrets(settings: Settings, redaction: LogRedaction) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from adapters.ops.logs import configure_logging
     from adapters.runtime import run_console, run_platforms
 
     settings = _settings(args.config)
-    _hide_secrets(settings, args.redaction)
     on_chat = settings.matrix.enabled or settings.slack.enabled
+    # A line per handled event is for operators; at the console it would
+    # interleave with the conversation (JSON asks for it explicitly).
+    configure_logging(args.log_format, args.redaction, events=on_chat or args.log_format == "json")
+    _hide_secrets(settings, args.redaction)
     asyncio.run(run_platforms(settings, secrets=args.redaction) if on_chat else run_console(settings))
     return 0
 
@@ -56,6 +62,8 @@ def _cmd_console(args: argparse.Namespace) -> int:
     from adapters.runtime import run_console
 
     settings = _with_database(_settings(args.config, args.as_user), args.db)
+    # No /metrics here: its port is the running bot's (`kenniscafe run` serves it).
+    settings = settings.model_copy(update={"ops": settings.ops.model_copy(update={"enabled": False})})
     asyncio.run(run_console(settings, user=args.as_user))
     return 0
 
@@ -105,6 +113,12 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return asyncio.run(import_from(settings, args.file))
 
 
+def _cmd_migrate_data(args: argparse.Namespace) -> int:
+    from adapters.migrate_data_cli import migrate_data_between
+
+    return asyncio.run(migrate_data_between(args.source, args.target))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with ``--help`` on every subcommand."""
     parser = argparse.ArgumentParser(
@@ -116,13 +130,16 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Start the bot with its configuration. With neither Matrix nor Slack "
                          "enabled it runs on the console with a local SQLite file.")
     run.add_argument("--config", type=Path, help="config file (default: bot.toml here, else built-in defaults)")
+    run.add_argument("--log-format", choices=("console", "json"), default="console",
+                     help="log lines for people (default) or one JSON object per line; either way one "
+                     "INFO line per handled event, secrets left out")
     run.set_defaults(func=_cmd_run)
 
     console = sub.add_parser("console", help="talk to the bot on stdin/stdout",
                              description="The bot on the console. Lines are messages; /help lists console "
                              "commands (/as, /react, /unreact, /reply, /quit). Reads to end of input when "
                              "stdin is not a terminal.")
-    console.add_argument("--db", help="SQLite file to use (default: the config's database)")
+    console.add_argument("--db", help="SQLite file or database URL to use (default: the config's database)")
     console.add_argument("--as", dest="as_user", metavar="NAME", help="speak as NAME (default: the first manager)")
     console.add_argument("--config", type=Path, help="config file (default: bot.toml here, else built-in defaults)")
     console.set_defaults(func=_cmd_console)
@@ -136,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = sub.add_parser("migrate", help="bring the database schema up to date",
                              description="Apply database migrations (the bot also does this on start).")
     migrate.add_argument("--config", type=Path, help="config file (default: bot.toml here, else built-in defaults)")
-    migrate.add_argument("--db", help="SQLite file to migrate instead of the config's database")
+    migrate.add_argument("--db", help="SQLite file or database URL to migrate instead of the config's database")
     migrate.set_defaults(func=_cmd_migrate)
 
     outbox = sub.add_parser("outbox", help="what waits for delivery, failed or expired, and why",
@@ -145,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "queues a failed or expired message again.")
     outbox.add_argument("--failed", action="store_true", help="only failed and expired messages")
     outbox.add_argument("--config", type=Path, help="config file (default: bot.toml here, else built-in defaults)")
-    outbox.add_argument("--db", help="SQLite file to read instead of the config's database")
+    outbox.add_argument("--db", help="SQLite file or database URL to read instead of the config's database")
     outbox_actions = outbox.add_subparsers(dest="action", metavar="ACTION")
     retry = outbox_actions.add_parser("retry", help="queue a failed or expired message again",
                                       description="Queue the failed or expired outbox message ID for delivery "
@@ -161,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, metavar="FILE", help="write the JSON here (default: standard output)")
     export.add_argument("--csv", type=Path, metavar="DIR", help="also write one CSV file per table into DIR")
     export.add_argument("--config", type=Path, help="config file (default: bot.toml here, else built-in defaults)")
-    export.add_argument("--db", help="SQLite file to read instead of the config's database")
+    export.add_argument("--db", help="SQLite file or database URL to read instead of the config's database")
     export.set_defaults(func=_cmd_export)
 
     load = sub.add_parser("import", help="read an exported community into an empty database",
@@ -169,8 +186,20 @@ def build_parser() -> argparse.ArgumentParser:
                           "database, which must hold no community yet (it is migrated first).")
     load.add_argument("file", type=Path, help="the exported JSON file ('-' for standard input)")
     load.add_argument("--config", type=Path, help="config file (default: bot.toml here, else built-in defaults)")
-    load.add_argument("--db", help="SQLite file to write instead of the config's database")
+    load.add_argument("--db", help="SQLite file or database URL to write instead of the config's database")
     load.set_defaults(func=_cmd_import)
+
+    move = sub.add_parser("migrate-data", help="move every community into another (empty) database",
+                          description="Copy every community, with all its rows and ids, from one database "
+                          "into another that holds no data yet (SQLite to PostgreSQL, or back), rebuild "
+                          "search there and compare the row counts of every table. Stop the bot first; "
+                          "both databases are migrated to the newest schema. Exits 0 only when every "
+                          "count matches; then point bot.database at the target.")
+    move.add_argument("--from", dest="source", required=True, metavar="URL",
+                      help="the database to read: sqlite:///PATH or postgresql+asyncpg://USER@HOST/NAME")
+    move.add_argument("--to", dest="target", required=True, metavar="URL",
+                      help="the empty database to fill (a new SQLite file is created)")
+    move.set_defaults(func=_cmd_migrate_data)
     return parser
 
 

@@ -29,6 +29,8 @@ from prompt_toolkit.patch_stdout import patch_stdout
 from adapters.console.adapter import CONSOLE_COMMANDS, ConsoleAdapter
 from adapters.console.terminal import typed_lines
 from adapters.log_redaction import LogRedaction
+from adapters.ops.server import OpsServer, ops_serving
+from adapters.ops.signups import NotingEvents
 from adapters.page_titles import PageTitleFetcher, fetcher_for
 from adapters.readers import readers_of
 from adapters.startup import StartupError
@@ -44,7 +46,6 @@ from storage.engine import Database, DatabaseUnusable
 from storage.repositories.adapter_state import SqlAdapterState
 from storage.repositories.archive import SqlArchive
 from storage.repositories.directory import SqlDirectory
-from storage.repositories.events import SqlEvents
 from storage.repositories.ledger import SqlLedger
 from storage.repositories.linking import SqlLinking
 from storage.repositories.outbox import SqlOutbox
@@ -109,7 +110,7 @@ async def build_bot(settings: Settings, db: Database, clock: Clock, *, limit_com
             actor = Actor(platform_of(manager), manager, manager)
             await directory.ensure_member(info.id, actor, at_least=Role.MANAGER)
         await directory.preload(info.id)
-    events = SqlEvents(db)
+    events = NotingEvents(db)  # SqlEvents that tells the metrics of sign-ups
     repos = Repositories(
         directory=directory, archive=SqlArchive(db, clock), events=events,
         schedule=SqlSchedule(db, events), ledger=SqlLedger(db), outbox=SqlOutbox(db), transactions=db,
@@ -129,6 +130,7 @@ class Core:
     bot: Bot
     deliverer: Deliverer
     db: Database
+    ops: OpsServer | None = None  # /healthz and /metrics, when [ops] is enabled
 
     def attach(self, messenger: Messenger) -> None:
         """Deliver on the messenger's platform (and route members' DMs there)."""
@@ -158,7 +160,8 @@ async def running_core(settings: Settings, clock: Clock, *, limit_commands: bool
         bot.on_stored = deliverer.accept
         await deliverer.start()
         try:
-            yield Core(bot, deliverer, db)
+            async with ops_serving(settings.ops, bot, deliverer, db) as ops:
+                yield Core(bot, deliverer, db, ops)
         finally:
             await deliverer.stop(grace=STOP_DELIVERY_SECONDS)
             if isinstance(bot.page_titles, PageTitleFetcher):
@@ -210,6 +213,8 @@ async def run_console(settings: Settings, *, user: str | None = None,
             else:
                 lines = stdin_lines(stream_in)
             work = asyncio.ensure_future(console.run(lines))
+            if core.ops:
+                core.ops.watch("console", lambda: not work.done())
             try:
                 await until_stopped(work, lambda: None)
             finally:
@@ -246,6 +251,9 @@ async def run_platforms(settings: Settings, *, secrets: LogRedaction | None = No
             scheduler = JobScheduler(core.bot, core.bot.communities)
             scheduler.start()
             work = asyncio.ensure_future(asyncio.gather(*(adapter.run() for adapter in adapters)))
+            if core.ops:
+                for adapter in adapters:
+                    core.ops.watch(adapter.platform, _connected(adapter, work))
 
             def stop_taking_events() -> None:
                 for adapter in adapters:
@@ -259,6 +267,11 @@ async def run_platforms(settings: Settings, *, secrets: LogRedaction | None = No
         finally:
             for adapter in adapters:
                 await _bounded(adapter.close(), 1.0, "closing an adapter")
+
+
+def _connected(adapter: ChatAdapter, work: asyncio.Future[Any]) -> Callable[[], bool]:
+    """For /healthz: connected while its loop runs (and it says so, if it can tell)."""
+    return lambda: not work.done() and bool(getattr(adapter, "connected", True))
 
 
 def private_folder(path: Path) -> Path:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from adapters.runtime import build_bot
-from bench.common import Result, cache_dir, percentile, warm_file
+from bench.common import Result, cache_dir, percentile, schema_key, warm_file
 from bot.config import Settings
 from storage.engine import Database, sqlite_url_for_path
 
@@ -143,7 +143,7 @@ async def _ours(path: Path) -> list[float]:
 def run(quick: bool) -> list[Result]:
     """Digest build time, ours against its queries run raw."""
     posts, members, events = (2_000, 200, 20) if quick else (100_000, 10_000, 1_000)
-    path = cache_dir() / f"digest-{posts}-{members}-{events}-v1.db"
+    path = cache_dir() / f"digest-{posts}-{members}-{events}-{schema_key()}.db"
     if not path.exists():
         _build(path, posts, members, events)
     warm_file(path)

@@ -9,6 +9,7 @@ so a figure is never compared with one taken on another day or machine.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import platform
@@ -39,6 +40,14 @@ class Result:
     target: str | None = None  # e.g. "< 20", in ``unit``; None: informational
     passed: bool | None = None  # None when there is no target
     note: str = ""
+
+
+def schema_key() -> str:
+    """A short fingerprint of the migrations: a cached database built under
+    other migrations is built again rather than read with a schema it lacks."""
+    versions = sorted((REPO_ROOT / "storage" / "migrations" / "versions").glob("*.py"))
+    digest = hashlib.sha256(b"".join(path.read_bytes() for path in versions)).hexdigest()
+    return digest[:10]
 
 
 def cache_dir() -> Path:

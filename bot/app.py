@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -39,6 +40,7 @@ from bot.incoming import (
     sanitized,
 )
 from bot.messages import localized_usage, say, say_text, typed_command, verb
+from bot.observe import ERROR, FAILED, IGNORED, NO_OBSERVER, OK, REFUSED, REPEAT, Observer, noting
 from bot.outgoing import DirectNotice, Kind, Outgoing, Queued
 from bot.ports import (
     Archive,
@@ -72,6 +74,8 @@ from bot.services.stats import StatsService
 from bot.text import parse_event_number
 
 log = logging.getLogger(__name__)
+# One INFO line per handled event (platform, event, outcome, duration_ms as fields).
+handled_log = logging.getLogger(f"{__name__}.handled")
 
 # Longer commands are refused with a clear line rather than stored: a
 # 100 kB paste is almost always a mistake, and it would bloat every digest.
@@ -83,6 +87,10 @@ INBOUND_KEPT = timedelta(days=2)
 # Links looked up per knock: each fetch is bounded (see adapters/page_titles.py).
 LINK_TITLES_PER_TICK = 10
 _VARIATION_SELECTOR = "\ufe0f"
+_EVENT_NAMES = {MessageReceived: "message", MessageEdited: "edit", MessageRemoved: "removal",
+                ReactionAdded: "reaction", ReactionRemoved: "unreaction", ButtonPressed: "button"}
+# Join outcomes that are sign-ups (the others change nothing).
+_SIGNED_UP = ("going", "waitlisted")
 
 
 def normalize_emoji(emoji: str) -> str:
@@ -175,6 +183,8 @@ class Bot:
         self.platforms: set[str] = set()
         # Told about rows right after they committed (the deliverer's fast path).
         self.on_stored: Callable[[list[Queued]], None] = lambda rows: None
+        # Told what was handled, signed up and knocked (metrics; see bot/observe.py).
+        self.observer: Observer = NO_OBSERVER
         self.archive = ArchiveService(repos.archive, repos.directory)
         self.events = EventsService(repos.events)
         self.reminders = ReminderService(repos.schedule)
@@ -194,6 +204,7 @@ class Bot:
     async def send_due_reminders(self) -> int:
         """Store the reminders the database says are due now (the scheduler's
         minute knock) for delivery; how many reminders."""
+        self.observer.knocked("reminders")
         return await self._each_community("reminders", lambda c: self.reminders.due(c, self.clock.now()))
 
     async def post_due_digests(self) -> int:
@@ -250,42 +261,65 @@ class Bot:
         commit together; the rows stored for this process's deliverer come
         back. Raises only when nothing could be stored (so the platform may
         deliver the event again)."""
+        started, outcome = time.perf_counter(), FAILED
+        try:
+            stored, outcome = await self._handle(event)
+            return stored
+        finally:
+            self._observe(event, outcome, time.perf_counter() - started)
+
+    async def _handle(self, event: Incoming) -> tuple[list[Queued], str]:
+        """:meth:`handle`, and how it went (an outcome of bot/observe.py)."""
         community = self.rooms.community_for(room_of(event))
         if community is None:
-            return []
+            return [], IGNORED
         event = sanitized(event)
         try:
-            return await self._decide(community, lambda: self._route(community, event), claim=event)
+            return await self._decide(community, lambda: self._route(community, event), claim=event), OK
         except _Repeat:
             log.info("dropping repeated %s event %s", room_of(event).platform, event.event_id)
-            return []
+            return [], REPEAT
         except _CommandFailed as failed:
-            reply = failed.reply
+            # A refusal is raised from None; a handler's bug from its error.
+            reply, outcome = failed.reply, REFUSED if failed.__cause__ is None else ERROR
         except Exception:
             log.exception("failed to handle %r", event)
-            reply = Response(None)
+            reply, outcome = Response(None), ERROR
         # The handling was rolled back. Claim the event with the apology alone:
         # if even that fails, the database is what failed, and the error goes
         # to the adapter, which lets the platform deliver the event again.
         try:
             return await self._decide(community, lambda: self._answer(event, reply), claim=event,
-                                      always_claim=True)
+                                      always_claim=True), outcome
         except _Repeat:
-            return []
+            return [], REPEAT
+
+    def _observe(self, event: Incoming, outcome: str, seconds: float) -> None:
+        platform, name = room_of(event).platform, _EVENT_NAMES.get(type(event), type(event).__name__)
+        self.observer.handled(platform, name, outcome, seconds)
+        ms = round(seconds * 1000, 1)
+        handled_log.info("handled %s on %s: %s in %.1f ms", name, platform, outcome, ms,
+                         extra={"platform": platform, "event": name, "outcome": outcome, "duration_ms": ms,
+                                "event_id": event.event_id})
 
     async def _decide(self, community: CommunityInfo, produce: Produce, claim: Incoming | None = None, *,
                       always_claim: bool = False) -> list[Queued]:
         """One unit of work: what ``produce`` changes, the claim of the event
         (when it changed or answers anything, or ``always_claim``), and the
         messages it returns, stored for delivery."""
-        async with self.repos.transactions.atomic() as unit:
-            addressed = await self._addressed(await produce(), community)
-            if claim is not None and claim.event_id is not None and (addressed or unit.wrote or always_claim):
-                platform = room_of(claim).platform
-                if not await self.repos.ledger.claim_inbound(platform, claim.event_id, self.clock.now()):
-                    raise _Repeat
-            stored = await self.repos.outbox.enqueue(addressed, self.clock.now(), self.keep_for)
+        with noting() as notes:
+            async with self.repos.transactions.atomic() as unit:
+                addressed = await self._addressed(await produce(), community)
+                if claim is not None and claim.event_id is not None and (addressed or unit.wrote or always_claim):
+                    platform = room_of(claim).platform
+                    if not await self.repos.ledger.claim_inbound(platform, claim.event_id, self.clock.now()):
+                        raise _Repeat
+                stored = await self.repos.outbox.enqueue(addressed, self.clock.now(), self.keep_for)
         self.on_stored(stored)
+        # Committed: now what the unit noted counts.
+        for kind, value in notes:
+            if kind == "signup" and value in _SIGNED_UP:
+                self.observer.signed_up(room_of(claim).platform if claim is not None else "", value)
         return stored
 
     async def _route(self, community: CommunityInfo, event: Incoming) -> list[Send]:

@@ -4,7 +4,7 @@ Every problem in a file is reported at once, one line each, as
 ``dotted.key: what is wrong`` (e.g. ``communities[0].timezone: unknown time
 zone "Europe/Amsterdm"``), so a user can fix a file in one pass.
 
-Scalar keys of ``[bot]``, ``[matrix]``, ``[slack]`` and ``[console]`` may come
+Scalar keys of ``[bot]``, ``[matrix]``, ``[slack]``, ``[console]`` and ``[ops]`` may come
 from environment variables ``KENNISCAFE_<SECTION>_<KEY>``, which win over the
 file, so secrets need not be written into it.
 """
@@ -42,6 +42,7 @@ __all__ = [
     "ConsoleSettings",
     "DigestSchedule",
     "MatrixSettings",
+    "OpsSettings",
     "Settings",
     "SlackSettings",
     "check_config_file",
@@ -295,6 +296,28 @@ class ConsoleSettings(_Strict):
     user: OptionalText = None
 
 
+def _check_bind(value: str) -> str:
+    host, sep, port = value.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host  # "[::1]:9108"
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f'{_show(value)} is not host:port; write e.g. "127.0.0.1:9108"')
+    return value
+
+
+class OpsSettings(_Strict):
+    """``[ops]``: the health check and metrics endpoint for operators."""
+
+    enabled: bool = False
+    # Where /healthz and /metrics listen; port 0 takes a free one.
+    bind: Annotated[str, AfterValidator(_check_bind)] = "127.0.0.1:9108"
+
+    @property
+    def host_and_port(self) -> tuple[str, int]:
+        """``bind`` split into host (without IPv6 brackets) and port."""
+        host, _, port = self.bind.rpartition(":")
+        return host.strip("[]"), int(port)
+
+
 class Settings(_Strict):
     """The whole configuration."""
 
@@ -303,6 +326,7 @@ class Settings(_Strict):
     matrix: MatrixSettings = Field(default_factory=MatrixSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    ops: OpsSettings = Field(default_factory=OpsSettings)
 
 
 # The sections whose scalar keys the environment may set, by their TOML name.
@@ -311,6 +335,7 @@ _ENV_SECTIONS: dict[str, type[BaseModel]] = {
     "matrix": MatrixSettings,
     "slack": SlackSettings,
     "console": ConsoleSettings,
+    "ops": OpsSettings,
 }
 _SECTIONS: dict[str, type[BaseModel]] = {**_ENV_SECTIONS, "communities": Community}
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.incoming import MessageRef
+from bot.observe import NO_OBSERVER, Observer
 from bot.outgoing import DeliveryFailed, Queued
 from bot.ports import Clock, Messenger, Outbox
 
@@ -64,6 +65,8 @@ class Deliverer:
         self.clock = clock
         self.concurrency = concurrency
         self.poll_seconds = poll_seconds
+        # Told of each send and failure (metrics; see bot/observe.py).
+        self.observer: Observer = NO_OBSERVER
         self._messengers: dict[str, Messenger] = {}
         self._lanes: dict[str, _Lane] = {}
         self._held: dict[int, Queued] = {}
@@ -198,6 +201,7 @@ class Deliverer:
         now = self.clock.now()
         if now >= row.expires_at:
             log.warning("outbox row %s expired undelivered (%s)", row.id, row.message.lane)
+            self.observer.send_failed(row.platform, "expired")
             await self._finish(row, "expired", None)
             return None
         messenger = self._messengers[row.platform]
@@ -205,6 +209,7 @@ class Deliverer:
             async with self._sends:
                 refs: list[MessageRef] = await asyncio.wait_for(messenger.deliver(row), SEND_TIMEOUT_SECONDS)
         except DeliveryFailed as failure:
+            self.observer.send_failed(row.platform, "permanent" if failure.permanent else "transient")
             if failure.permanent:
                 log.warning("outbox row %s failed for good: %s", row.id, failure.reason)
                 await self._finish(row, "failed", failure.reason)
@@ -215,12 +220,15 @@ class Deliverer:
             raise
         except Exception as error:
             reason = f"{type(error).__name__}: {error}"
-            if row.attempts + 1 >= UNEXPECTED_ATTEMPTS:
+            gives_up = row.attempts + 1 >= UNEXPECTED_ATTEMPTS
+            self.observer.send_failed(row.platform, "permanent" if gives_up else "transient")
+            if gives_up:
                 log.exception("outbox row %s failed %d times; giving up", row.id, UNEXPECTED_ATTEMPTS)
                 await self._finish(_retried(row), "failed", reason)
                 return None
             log.warning("outbox row %s: unexpected error, will retry: %s", row.id, reason)
             return await self._later(row, reason, backoff(row.attempts + 1))
+        self.observer.sent(row.platform)
         self._mark_sent(row, refs)
         return None
 

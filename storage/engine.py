@@ -46,7 +46,7 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, Result, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
@@ -210,7 +210,7 @@ class Database:
             )
             _install_sqlite_recipe(self._sqlite)
         else:
-            self._async = create_async_engine(url, echo=echo, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+            self._async = _async_engine(url, echo)
 
     @asynccontextmanager
     async def read(self, *, detached: bool = False) -> AsyncIterator[DbSession]:
@@ -390,6 +390,31 @@ def _unusable(url: str, error: BaseException) -> str:
             return f"{path} is not a SQLite database ({reason}); give the path of a database, or of a new file"
         return f"cannot use the database {path}: {reason}"
     return f"cannot use the database {make_url(url).render_as_string(hide_password=True)}: {reason}"
+
+
+# What to say when a PostgreSQL URL is configured on an install without asyncpg.
+POSTGRES_EXTRA = "PostgreSQL needs the postgres extra: pip install 'kenniscafe[postgres]'"
+
+
+def _async_engine(url: str, echo: bool) -> AsyncEngine:
+    """The engine of a server database. asyncpg is an extra
+    (``kenniscafe[postgres]``): the dialect imports it only here, so the base
+    install runs on SQLite without it and says what to install otherwise."""
+    try:
+        return create_async_engine(url, echo=echo, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+    except ModuleNotFoundError as error:
+        if error.name == "asyncpg":
+            raise DatabaseUnusable(POSTGRES_EXTRA) from error
+        raise DatabaseUnusable(f"the database driver {error.name} is not installed; "
+                               "use sqlite:///PATH or postgresql+asyncpg://…") from error
+    except ArgumentError as error:
+        raise DatabaseUnusable(f"{_scheme(url)} is not a database URL the bot can use "
+                               "(sqlite:///PATH or postgresql+asyncpg://USER@HOST/NAME)") from error
+
+
+def _scheme(url: str) -> str:
+    """The part of a URL before ``://`` (never its password), for messages."""
+    return repr(url.split("://", 1)[0] + "://…") if "://" in url else "the text given"
 
 
 def _install_sqlite_recipe(engine: Engine) -> None:

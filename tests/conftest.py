@@ -28,10 +28,12 @@ START = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
 def console_settings(db_path: Path, database_url: str | None = None, **community: object) -> Settings:
     """One community, managed by rene, listening on the console (its
-    database the SQLite file at ``db_path`` unless ``database_url`` is given)."""
+    database the SQLite file at ``db_path`` unless ``database_url`` is given;
+    in a ``--engine postgresql`` run, a PostgreSQL database of its own, the
+    same one for the same ``db_path``)."""
     return Settings.model_validate(
         {
-            "bot": {"database": database_url or sqlite_url_for_path(db_path)},
+            "bot": {"database": database_url or database_url_for(db_path)},
             "communities": [{"name": "Kenniscafé", "managers": ["rene"], "rooms": ["console"], **community}],
         }
     )
@@ -75,6 +77,63 @@ class Transcript:
 
 
 POSTGRES_SERVER = os.environ.get("KENNISCAFE_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432")
+# Which database the bot under test uses: --engine, else KENNISCAFE_TEST_ENGINE, else SQLite.
+ENGINE = {"name": os.environ.get("KENNISCAFE_TEST_ENGINE", "sqlite")}
+_TEMPLATE = f"kenniscafe_template_{os.getpid()}"
+_created: dict[Path, str] = {}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--engine", choices=("sqlite", "postgresql"), default=None,
+                     help="the database the bot under test uses (default sqlite; postgresql needs the "
+                          "server at KENNISCAFE_TEST_PG, and fails when none answers)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    chosen = config.getoption("--engine")
+    if chosen:
+        ENGINE["name"] = chosen
+
+
+def database_url_for(db_path: Path) -> str:
+    """The database the bot of a test uses for ``db_path``: that SQLite file,
+    or (``--engine postgresql``) a fresh PostgreSQL database cloned from a
+    migrated template, the same one for the same path within the run."""
+    if ENGINE["name"] != "postgresql":
+        return sqlite_url_for_path(db_path)
+    if db_path not in _created:
+        if not _created:
+            _make_template()
+        name = f"kenniscafe_test_{uuid.uuid4().hex[:12]}"
+        _postgres_admin(f'CREATE DATABASE "{name}" TEMPLATE "{_TEMPLATE}"')
+        _created[db_path] = name
+    return f"{POSTGRES_SERVER}/{_created[db_path]}"
+
+
+def _make_template() -> None:
+    """One migrated database per run; every test's database is a copy (fast)."""
+    from storage.engine import Database
+
+    _postgres_admin(f'DROP DATABASE IF EXISTS "{_TEMPLATE}"')
+    _postgres_admin(f'CREATE DATABASE "{_TEMPLATE}"')
+
+    async def migrate() -> None:
+        db = Database(f"{POSTGRES_SERVER}/{_TEMPLATE}")
+        try:
+            await db.migrate()
+        finally:
+            await db.dispose()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, migrate()).result()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _drop_test_databases() -> Iterator[None]:
+    """Drop the PostgreSQL databases of a ``--engine postgresql`` run at its end."""
+    yield
+    for name in [*_created.values(), *([_TEMPLATE] if _created else [])]:
+        _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _postgres_admin(statement: str) -> None:

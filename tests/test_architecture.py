@@ -13,6 +13,8 @@ FORBIDDEN_IN_CORE = {
     "sqlalchemy", "sqlmodel", "aiosqlite", "asyncpg", "sqlite3", "alembic", "psycopg", "psycopg2",
     # the scheduler
     "apscheduler",
+    # metrics (the core reports to an Observer; adapters/ops feeds Prometheus)
+    "prometheus_client",
     # the outer layers of this project
     "adapters", "storage", "jobs",
 }

@@ -122,8 +122,11 @@ def test_a_plain_install_ships_the_compiled_catalogs(tmp_path: Path) -> None:
 # Operator tools speak English by design: the command line, its reports, the
 # config checker and the console's own commands (a member never sees them).
 OPERATOR_MODULES = {"bot/config.py", "adapters/cli.py", "adapters/outbox_report.py", "adapters/transfer_cli.py",
+                    "adapters/migrate_data_cli.py",
                     "adapters/runtime.py", "adapters/startup.py", "adapters/console/adapter.py",
-                    "adapters/console/terminal.py", "bot/messages.py", "bot/locale/__main__.py"}
+                    "adapters/console/terminal.py", "bot/messages.py", "bot/locale/__main__.py",
+                    # /healthz and /metrics: read by operators and Prometheus, never by a member
+                    "adapters/ops/metrics.py", "adapters/ops/server.py"}
 # Text that is not a sentence for a member: command words, ids, error contexts for the log.
 NOT_SENTENCES = {"event new", "event nieuw", "event new ", "-//Kenniscafe bot//EN", "command failed",
                  "the first sync", "logging in", "syncing with ",

@@ -20,7 +20,7 @@ from bot.outgoing import DeliveryFailed, Kind, Outgoing, Queued
 from bot.ports import Clock, SystemClock
 from bot.richtext import document, paragraph, render_plain
 from storage.repositories.outbox import SqlOutbox
-from tests.conftest import FakeClock, console_settings
+from tests.conftest import FakeClock, console_settings, database_url_for
 from tests.fakes import RecordingMessenger
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,7 +56,7 @@ async def test_a_reminder_reaches_everyone_whose_dm_works_and_the_failure_is_lis
         await core.deliverer.idle()
     reached = sorted(where for where, text in messenger.sent if text.startswith("Reminder: E1"))
     assert reached == ["console", "dm:anna", "dm:joost", "dm:lotte", "dm:sanne"]
-    status, listing = await kenniscafe("outbox", "--failed", "--db", str(db))
+    status, listing = await kenniscafe("outbox", "--failed", "--db", database_url_for(db))
     assert status == 0, listing
     assert "0 waiting, 1 failed" in listing
     assert "failed   console direct to piet" in listing
@@ -72,7 +72,7 @@ async def test_a_failed_row_sent_again_by_the_operator(tmp_path: Path) -> None:
         assert messenger.sent == []
         (failed,) = await SqlOutbox(core.db).entries(["failed"])
         del messenger.fail["console"]  # the operator fixed the channel
-        status, retried = await kenniscafe("outbox", "--db", str(db), "retry", str(failed.id))
+        status, retried = await kenniscafe("outbox", "--db", database_url_for(db), "retry", str(failed.id))
         assert status == 0 and f"#{failed.id} is queued again" in retried
         await eventually(lambda: any(text.startswith("Commands") for _, text in messenger.sent))
 

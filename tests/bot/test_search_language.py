@@ -5,19 +5,21 @@ text inert."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
+
+import sqlalchemy as sa
 
 from adapters.matrix.render import render_html
 from adapters.slack.render import render_blocks
 from bot.richtext import Document, document_from_json
-from tests.conftest import console_on, console_settings
+from tests.conftest import Transcript, console_on, console_settings
 
 
-def last_reply(db_path: Path) -> Document:
-    """The newest message the bot stored for delivery."""
-    with sqlite3.connect(db_path) as con:
-        (stored,) = con.execute("SELECT document FROM outboxmessage ORDER BY id DESC LIMIT 1").fetchone()
+async def last_reply(transcript: Transcript) -> Document:
+    """The newest message the bot stored for delivery (on whichever database)."""
+    async with transcript.core.db.read() as session:
+        stored = (await session.execute(
+            sa.text("SELECT document FROM outboxmessage ORDER BY id DESC LIMIT 1"))).scalar_one()
     return document_from_json(stored)
 
 
@@ -43,7 +45,7 @@ async def test_snippet_marks_render_on_every_platform_with_the_text_inert(tmp_pa
     async with console_on(db_path) as en:
         await en.say("!kc post Volunteers | <b>we</b> need volunteering <@U123> <!channel> help")
         await en.say("!kc search volunteer")
-    reply = last_reply(db_path)
+        reply = await last_reply(en)
     html = render_html(reply)
     assert "<strong>volunteering</strong>" in html
     assert "&lt;b&gt;we&lt;/b&gt;" in html and "<b>" not in html

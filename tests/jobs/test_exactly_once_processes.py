@@ -10,7 +10,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.conftest import FakeClock, console_on, console_settings
+from tests.conftest import FakeClock, console_on, console_settings, database_url_for
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("tick_worker.py")
@@ -20,7 +20,7 @@ MOMENT = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
 
 async def _process(db: Path) -> list[dict[str, str]]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, str(WORKER), str(db), MOMENT.isoformat(), "5",
+        sys.executable, str(WORKER), database_url_for(db), MOMENT.isoformat(), "5",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     out, err = await process.communicate()

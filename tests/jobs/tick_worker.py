@@ -24,9 +24,10 @@ class FixedClock:
         return self.moment
 
 
-async def main(path: Path, moment: datetime, knocks: int) -> None:
+async def main(target: str, moment: datetime, knocks: int) -> None:
+    """Knock ``knocks`` times on the database ``target`` (a URL, or a SQLite file)."""
     settings = Settings.model_validate({
-        "bot": {"database": sqlite_url_for_path(path)},
+        "bot": {"database": target if "://" in target else sqlite_url_for_path(Path(target))},
         "communities": [{"name": "Kenniscafé", "managers": ["rene"], "rooms": ["console"],
                          "digest_rooms": ["console"], "pairing": "mon 09:00", "pairing_weeks": 1}],
     })
@@ -40,4 +41,4 @@ async def main(path: Path, moment: datetime, knocks: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(Path(sys.argv[1]), datetime.fromisoformat(sys.argv[2]), int(sys.argv[3])))
+    asyncio.run(main(sys.argv[1], datetime.fromisoformat(sys.argv[2]), int(sys.argv[3])))

@@ -11,9 +11,16 @@ from pathlib import Path
 import pytest
 
 from adapters.cli import main
-from storage.engine import Database, sqlite_url_for_path
+from storage.engine import Database
 from storage.transfer import TransferRefused, export_community, import_community
-from tests.conftest import START, FakeClock, Transcript, console_on, console_settings
+from tests.conftest import (
+    START,
+    FakeClock,
+    Transcript,
+    console_on,
+    console_settings,
+    database_url_for,
+)
 
 SEEDED_AT = START - timedelta(days=10)  # Wednesday 18 November
 # Monday 23 November, just after the digest (09:00 Amsterdam) and the pairing round (10:00).
@@ -58,7 +65,7 @@ async def exported(db_path: Path) -> dict[str, object]:
     settings = console_settings(db_path, pairing="mon 10:00", pairing_weeks=1)
     async with console_on(db_path, clock=clock, settings=settings) as console:
         await seed(console, clock)
-    db = Database(sqlite_url_for_path(db_path))
+    db = Database(database_url_for(db_path))
     try:
         return await export_community(db)
     finally:
@@ -95,7 +102,7 @@ async def test_an_export_shows_no_database_ids(exported: dict[str, object]) -> N
 async def test_a_moved_community_is_not_sent_things_twice(exported: dict[str, object], tmp_path: Path,
                                                           with_ledger: bool) -> None:
     moved = tmp_path / "moved.db"
-    target = Database(sqlite_url_for_path(moved))
+    target = Database(database_url_for(moved))
     try:
         await target.migrate()
         await import_community(target, exported if with_ledger else {**exported, "sent": []})
@@ -113,7 +120,7 @@ async def test_a_moved_community_is_not_sent_things_twice(exported: dict[str, ob
 
 
 async def test_import_goes_into_an_empty_database_only(exported: dict[str, object], db_path: Path) -> None:
-    db = Database(sqlite_url_for_path(db_path))
+    db = Database(database_url_for(db_path))
     try:
         with pytest.raises(TransferRefused, match="already holds a community"):
             await import_community(db, exported)
