@@ -41,7 +41,7 @@ from bot.incoming import (
 )
 from bot.messages import localized_usage, say, say_text, typed_command, verb
 from bot.observe import ERROR, FAILED, IGNORED, NO_OBSERVER, OK, REFUSED, REPEAT, Observer, noting
-from bot.outgoing import DirectNotice, Kind, Outgoing, Queued
+from bot.outgoing import Compose, DirectNotice, Kind, Outgoing, Queued
 from bot.ports import (
     Archive,
     Clock,
@@ -518,6 +518,8 @@ class Bot:
         language they chose, else the community's."""
         members = [s.member_id for s in sends if isinstance(s, DirectNotice)]
         recipients = await self.repos.directory.recipients(members) if members else {}
+        # A notice to many (a reminder, a digest) is written once per language, not per member.
+        written: dict[tuple[Compose, str], Document] = {}
         addressed: list[Outgoing] = []
         for send in sends:
             if isinstance(send, Outgoing):
@@ -530,6 +532,8 @@ class Bot:
             served = [i for i in recipient.identities if i[0] in self.platforms] or recipient.identities
             platform, user_id = served[0]
             language = recipient.language or community.language
-            addressed.append(Outgoing(platform, Kind.DIRECT, send.compose(language), user_id=user_id, key=send.key,
-                                      expires_at=send.expires_at, attachment=send.attachment))
+            if (send.compose, language) not in written:
+                written[send.compose, language] = send.compose(language)
+            addressed.append(Outgoing(platform, Kind.DIRECT, written[send.compose, language], user_id=user_id,
+                                      key=send.key, expires_at=send.expires_at, attachment=send.attachment))
         return addressed

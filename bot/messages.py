@@ -394,8 +394,10 @@ MESSAGES: dict[str, Message] = _catalog(
 _FORMATTER = Formatter()
 
 
+@functools.cache
 def languages() -> tuple[str, ...]:
-    """The languages the bot speaks: English and every compiled catalog."""
+    """The languages the bot speaks: English and every compiled catalog
+    (looked up once: the registry asks for every command)."""
     found = sorted(path.parent.parent.name for path in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.mo"))
     return (DEFAULT_LANGUAGE, *(code for code in found if code != DEFAULT_LANGUAGE))
 

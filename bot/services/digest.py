@@ -79,9 +79,10 @@ class DigestService:
                      room_id=room.room_id, key=f"{key}:room:{room.platform}:{room.room_id}")
             for room in await self.schedule.digest_rooms(community.id)
         ]
+        # One composer for all subscribers: written once per language when stored.
+        compose = functools.partial(self.compose, community, data, moment, now, prefix)
         sends += [
-            DirectNotice(member_id, functools.partial(self.compose, community, data, moment, now, prefix),
-                         key=f"{key}:member:{member_id}")
+            DirectNotice(member_id, compose, key=f"{key}:member:{member_id}")
             for member_id in await self.schedule.digest_subscribers(community.id)
         ]
         return 1, sends
