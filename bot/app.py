@@ -389,7 +389,7 @@ class Bot:
             return Response(document(say(language, "error.empty_command", help=help_code)))
         cmd, used = self.registry.lookup([w.lower() for w in words[:2]])
         if cmd is None:
-            typed = words[0]
+            typed = words[0][:40]  # echoed back: a pasted wall of text is not
             suggestion = self.registry.closest(typed.lower())
             if suggestion:
                 return Response(document(say(language, "error.unknown_verb", verb=typed,

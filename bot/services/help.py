@@ -43,9 +43,9 @@ class HelpService:
             suggestion = self.registry.closest(wanted.split()[0])
             help_code = typed_command(lang, ctx.prefix, "help")
             if suggestion:
-                return Response(document(say(lang, "error.unknown_verb", verb=wanted,
+                return Response(document(say(lang, "error.unknown_verb", verb=wanted[:40],
                                              suggestion=Code(verb(lang, suggestion.name)), help=help_code)))
-            return Response(document(say(lang, "error.unknown_verb_no_suggestion", verb=wanted, help=help_code)))
+            return Response(document(say(lang, "error.unknown_verb_no_suggestion", verb=wanted[:40], help=help_code)))
         lines = [
             Paragraph((Code(cmd.usage(ctx.prefix, lang)), Text(" — " + say_text(lang, cmd.spec.help_key)))),
             Paragraph(say(lang, "help.example", example=Code(f"{ctx.prefix} {say_text(lang, cmd.spec.example_key)}"))),

@@ -74,3 +74,10 @@ async def test_help_for_one_command_in_each_language(tmp_path: Path) -> None:
     assert same.split("bot: ", 1)[1] == dutch.split("bot: ", 1)[1]
     assert "`aanmelden E<nummer>` — aanmelden (of reageer ✅ op de aankondiging)" in listing
     assert "`!kc hulp <opdracht>`" in listing
+
+
+async def test_an_unknown_command_is_echoed_short(tmp_path: Path) -> None:
+    async with console_on(tmp_path / "long.db") as en:
+        for line in ("!kc help " + "ab*" * 100, "!kc " + "x" * 5000):
+            answer = await en.say(line)
+            assert "Unknown command" in answer and len(answer.split("bot: ", 1)[1]) < 200
