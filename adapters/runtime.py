@@ -29,6 +29,7 @@ from prompt_toolkit.patch_stdout import patch_stdout
 from adapters.console.adapter import CONSOLE_COMMANDS, ConsoleAdapter
 from adapters.console.terminal import typed_lines
 from adapters.log_redaction import LogRedaction
+from adapters.matrix.standby import Standby, SyncingAdapter
 from adapters.ops.server import OpsServer, ops_serving
 from adapters.ops.signups import NotingEvents
 from adapters.page_titles import PageTitleFetcher, fetcher_for
@@ -43,6 +44,7 @@ from bot.ports import Clock, Messenger, SystemClock
 from bot.ratelimit import CommandRateLimit
 from jobs.scheduler import JobScheduler
 from storage.engine import Database, DatabaseUnusable
+from storage.leadership import election_for
 from storage.repositories.adapter_state import SqlAdapterState
 from storage.repositories.archive import SqlArchive
 from storage.repositories.directory import SqlDirectory
@@ -221,8 +223,12 @@ async def run_console(settings: Settings, *, user: str | None = None,
                 await _bounded(scheduler.stop(), STOP_SCHEDULER_SECONDS, "the scheduler's job")
 
 
-class ChatAdapter(Messenger, Protocol):
-    """What the composition root needs of a chat platform's adapter."""
+class Service(Protocol):
+    """What the composition root runs on a chat platform: an adapter (a
+    Messenger too, attached to the deliverer), or a :class:`Standby` that
+    runs one while this process leads."""
+
+    platform: str
 
     async def start(self) -> None: ...
     async def run(self) -> None: ...
@@ -232,46 +238,71 @@ class ChatAdapter(Messenger, Protocol):
 
 async def run_platforms(settings: Settings, *, secrets: LogRedaction | None = None) -> None:
     """The bot on the enabled chat platforms until SIGINT/SIGTERM; tokens it
-    learns (a Matrix login's) are added to ``secrets``."""
+    learns (a Matrix login's) are added to ``secrets``.
+
+    Several processes may run on one database: each serves Slack and runs
+    the jobs, but only the elected one syncs the Matrix account (and
+    delivers its messages); the others stand by to take over."""
     from adapters.matrix.adapter import MatrixAdapter
     from adapters.slack.adapter import SlackAdapter
 
     clock = SystemClock()
     async with running_core(settings, clock) as core:
-        adapters: list[ChatAdapter] = []
+        services: list[Service] = []
+        matrix: Standby | None = None
         try:
             if settings.matrix.enabled:
-                adapters.append(MatrixAdapter(settings.matrix, core.bot.handle, SqlAdapterState(core.db, clock),
-                                              secrets=secrets.add if secrets else None))
+                matrix = matrix_standby(settings, core, lambda: MatrixAdapter(
+                    settings.matrix, core.bot.handle, SqlAdapterState(core.db, clock),
+                    secrets=secrets.add if secrets else None))
+                services.append(matrix)
+                await matrix.start()
             if settings.slack.enabled:
-                adapters.append(SlackAdapter(settings.slack, core.bot.handle, readers_of(core.bot), clock))
-            for adapter in adapters:
-                await adapter.start()
-                core.attach(adapter)
+                slack = SlackAdapter(settings.slack, core.bot.handle, readers_of(core.bot), clock)
+                services.append(slack)
+                await slack.start()
+                core.attach(slack)
             scheduler = JobScheduler(core.bot, core.bot.communities)
             scheduler.start()
-            work = asyncio.ensure_future(asyncio.gather(*(adapter.run() for adapter in adapters)))
+            work = asyncio.ensure_future(asyncio.gather(*(service.run() for service in services)))
             if core.ops:
-                for adapter in adapters:
-                    core.ops.watch(adapter.platform, _connected(adapter, work))
+                for service in services:
+                    core.ops.watch(service.platform, _connected(service, work))
+                if matrix is not None:
+                    core.ops.watch_leadership(matrix.platform, lambda: matrix.leading)
 
             def stop_taking_events() -> None:
-                for adapter in adapters:
-                    asyncio.ensure_future(adapter.stop())
+                for service in services:
+                    asyncio.ensure_future(service.stop())
 
             try:
                 await until_stopped(work, stop_taking_events, grace=STOP_ADAPTERS_SECONDS)
             finally:
-                await _bounded(asyncio.gather(*(a.stop() for a in adapters)), STOP_ADAPTERS_SECONDS, "adapters")
+                await _bounded(asyncio.gather(*(s.stop() for s in services)), STOP_ADAPTERS_SECONDS, "adapters")
                 await _bounded(scheduler.stop(), STOP_SCHEDULER_SECONDS, "the scheduler's job")
         finally:
-            for adapter in adapters:
-                await _bounded(adapter.close(), 1.0, "closing an adapter")
+            for service in services:
+                await _bounded(service.close(), 1.0, "closing an adapter")
 
 
-def _connected(adapter: ChatAdapter, work: asyncio.Future[Any]) -> Callable[[], bool]:
+def matrix_standby(settings: Settings, core: Core, make: Callable[[], SyncingAdapter]) -> Standby:
+    """The Matrix account's adapter, run while this process leads the
+    account's election (one syncing process per account and database)."""
+    assert settings.matrix.user_id is not None
+    # Every process routes members' DMs to Matrix identities as the leader
+    # would: a follower stores the rows unleased and the leader's deliverer
+    # polls them (it has the client; see SqlOutbox.enqueue and Deliverer.attach).
+    core.bot.platforms.add("matrix")
+    outbox = core.bot.repos.outbox
+    assert isinstance(outbox, SqlOutbox)
+    account = settings.matrix.user_id
+    return Standby("matrix", account, make, election_for(core.db, f"matrix:{account}"), core.deliverer,
+                   lambda: outbox.take_over("matrix"))
+
+
+def _connected(service: Service, work: asyncio.Future[Any]) -> Callable[[], bool]:
     """For /healthz: connected while its loop runs (and it says so, if it can tell)."""
-    return lambda: not work.done() and bool(getattr(adapter, "connected", True))
+    return lambda: not work.done() and bool(getattr(service, "connected", True))
 
 
 def private_folder(path: Path) -> Path:

@@ -29,6 +29,16 @@ Contenders, all on the same database in the same run, page cache warm:
   LIKE ? LIMIT 10`` (both words for two-word queries), unranked.
 Also: how many of our top 10 are the exact bm25 top 10, and the cost of
 keeping the lists up to date when a post is written.
+
+Beside them, "ours on postgresql": the same ``search_post_ids`` (and
+``post_written``) on a PostgreSQL copy of the same database, made by
+``storage.migrate_data`` (PostgreSQL's own full-text search: a GIN index
+on a generated tsvector, ranked by ``ts_rank_cd``) and cached as database
+``kenniscafe_bench_search_<key>`` on the server at KENNISCAFE_BENCH_PG
+(default: postgres@127.0.0.1:5432), its build seconds in the database's
+comment; skipped (no figures) when no server answers. Its tables, indexes
+and TOAST are read into the cache first (pg_prewarm) and each query set
+is run once unmeasured.
 """
 
 from __future__ import annotations
@@ -47,10 +57,13 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from sqlalchemy import text
 
 from bench.common import REPO_ROOT, Result, cache_dir, percentile, time_statements, warm_file
+from bench.postgres import SERVER, admin, run_on, url_of
 from storage.engine import Database, sqlite_url_for_path
+from storage.migrate_data import migrate_data
 from storage.search import (
     BODY_WEIGHT,
     MIN_PREFIX,
@@ -62,6 +75,7 @@ from storage.search import (
     rebuild_search_lists,
     search_post_ids,
 )
+from storage.sql import stamp
 
 TARGET_P95_MS = 20.0
 TARGET_WRITE_P95_MS = 5.0
@@ -281,6 +295,78 @@ async def _build(params: Params, path: Path) -> dict[str, float]:
 
 
 # --------------------------------------------------------------------------
+# The PostgreSQL copy (cached on the server)
+# --------------------------------------------------------------------------
+
+# The column of our search on PostgreSQL, beside the baselines.
+PG = "ours on postgresql"
+# Tables and indexes read into the cache before measuring.
+_PREWARM = ("post", "search_text", "ix_search_text_document", "posttag", "tag", "community")
+
+
+async def ensure_postgres(params: Params, sqlite_path: Path) -> tuple[str, float, bool] | None:
+    """The PostgreSQL copy of the benchmark database: (its SQLAlchemy URL,
+    the seconds its build took, whether this run built it); None when no
+    server answers. Built by ``migrate_data`` from the cached SQLite file,
+    then vacuumed and analysed; reused while the key (corpus, migrations,
+    index format) is the same. The comment on the database marks it built."""
+    name = f"kenniscafe_bench_search_{params.corpus_key()}"
+    try:
+        found = await admin(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", name
+        )
+    except (OSError, asyncpg.PostgresError) as problem:
+        print(f"   (no PostgreSQL at {SERVER}: {problem}; its figures are skipped)")
+        return None
+    url = url_of(name)
+    if found and found[0][0]:
+        return url, float(json.loads(found[0][0])["build_seconds"]), False
+    await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin(f'CREATE DATABASE "{name}"')
+    started = time.perf_counter()
+    await migrate_data(sqlite_url_for_path(sqlite_path), url)
+    await run_on(name, "VACUUM ANALYZE")
+    seconds = time.perf_counter() - started
+    await admin(f"COMMENT ON DATABASE \"{name}\" IS '{json.dumps({'build_seconds': seconds})}'")
+    return url, seconds, True
+
+
+async def _prewarm(url: str) -> None:
+    """Read the search's tables and indexes into PostgreSQL's cache (and
+    the OS's), as warm_file does for SQLite: contrib's pg_prewarm."""
+    name = url.rsplit("/", 1)[1]
+    try:
+        await run_on(name, "CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+    except asyncpg.PostgresError:
+        return  # not installed: the unmeasured first pass warms instead
+    relations = ", ".join(f"('{relation}')" for relation in _PREWARM)
+    await run_on(
+        name,
+        f"SELECT pg_prewarm(r) FROM (VALUES {relations}) AS v(r)",
+        "SELECT pg_prewarm(reltoastrelid) FROM pg_class WHERE relname = 'search_text'"
+        " AND reltoastrelid <> 0",
+    )
+
+
+async def measure_postgres(
+    url: str, sets: dict[str, list[list[str]]], params: Params
+) -> tuple[dict[str, tuple[list[float], list[list[int]]]], dict[str, list[float]]]:
+    """Our search (and post_written) on the PostgreSQL copy, as on SQLite."""
+    db = Database(url)
+    try:
+        await _prewarm(url)
+        ours = {}
+        for name, queries in sets.items():
+            if name != PREFIX_AGAIN:
+                await _ours(db, queries[:20])  # connections, prepared statements
+            ours[name] = await _ours(db, queries)
+        writes = await _writes(db, params)
+    finally:
+        await db.dispose()
+    return ours, writes
+
+
+# --------------------------------------------------------------------------
 # Measuring
 # --------------------------------------------------------------------------
 
@@ -389,14 +475,15 @@ async def _writes(db: Database, params: Params) -> dict[str, list[float]]:
                             " updated_at) VALUES (:c, :n, :t, :b, 1, :at, :at) RETURNING id"
                         ),
                         {"c": COMMUNITY_ID, "n": 10_000_000 + i, "t": " ".join(drawn[:6]),
-                         "b": " ".join(drawn[6:]), "at": _stamp(now)},
+                         "b": " ".join(drawn[6:]), "at": stamp(session, now)},
                     )
                 ).scalar_one()
                 t1 = time.perf_counter()
                 await post_written(session, post_id)
                 t2 = time.perf_counter()
                 await session.execute(
-                    text("UPDATE post SET removed_at = :at WHERE id = :id"), {"at": _stamp(now), "id": post_id}
+                    text("UPDATE post SET removed_at = :at WHERE id = :id"),
+                    {"at": stamp(session, now), "id": post_id},
                 )
                 t3 = time.perf_counter()
                 await post_written(session, post_id)
@@ -461,6 +548,11 @@ def run(quick: bool) -> list[Result]:
         return ours, writes
 
     ours, writes = asyncio.run(measure_ours())
+    postgres = asyncio.run(ensure_postgres(params, path))
+    pg_ours: dict[str, tuple[list[float], list[list[int]]]] = {}
+    pg_writes: dict[str, list[float]] = {}
+    if postgres is not None:
+        pg_ours, pg_writes = asyncio.run(measure_postgres(postgres[0], sets, params))
     con = sqlite3.connect(path)
     results: list[Result] = []
     try:
@@ -474,12 +566,15 @@ def run(quick: bool) -> list[Result]:
             for q in (50, 95, 99):
                 value = percentile(timings, q)
                 target = q == 95 and name != PREFIX_SET
+                baselines = {"fts5 bm25": percentile(fts, q), "LIKE": percentile(like, q)}
+                if pg_ours:
+                    baselines[PG] = percentile(pg_ours[name][0], q)
                 results.append(
                     Result(
                         name=f"{name}, p{q}",
                         value=value,
                         unit="ms",
-                        baselines={"fts5 bm25": percentile(fts, q), "LIKE": percentile(like, q)},
+                        baselines=baselines,
                         target=f"< {TARGET_P95_MS:g}" if target else None,
                         passed=value < TARGET_P95_MS if target else None,
                         note=(
@@ -492,15 +587,18 @@ def run(quick: bool) -> list[Result]:
                 )
             if name == PREFIX_AGAIN:
                 continue  # the same answers as the first time
-            overlap = []
-            for words, ids in list(zip(queries, found))[: params.quality_queries]:
+            overlap, pg_overlap = [], []
+            pg_found = pg_ours[name][1] if pg_ours else [[] for _ in queries]
+            for words, ids, pg_ids in list(zip(queries, found, pg_found))[: params.quality_queries]:
                 reference = _reference(con, words)
                 if reference:
                     overlap.append(len(set(ids) & set(reference)) / len(reference))
+                    pg_overlap.append(len(set(pg_ids) & set(reference)) / len(reference))
             results.append(
                 Result(
                     name=f"{name}, same top 10 as exact bm25",
-                    value=100 * sum(overlap) / len(overlap) if overlap else float("nan"),
+                    value=_mean_percent(overlap),
+                    baselines={PG: _mean_percent(pg_overlap)} if pg_ours else {},
                     unit="%",
                     note=f"mean share of the exact FTS5 bm25 top 10 we return, over {len(overlap)} queries"
                     + (
@@ -520,7 +618,10 @@ def run(quick: bool) -> list[Result]:
                 name=f"post_written after {action}, p95",
                 value=value,
                 unit="ms",
-                baselines={"the write alone": percentile(writes[action], 95)},
+                baselines={
+                    "the write alone": percentile(writes[action], 95),
+                    **({PG: percentile(pg_writes[f"after {action}"], 95)} if pg_writes else {}),
+                },
                 target=f"< {TARGET_WRITE_P95_MS:g}",
                 passed=value < TARGET_WRITE_P95_MS,
                 note=(
@@ -544,4 +645,23 @@ def run(quick: bool) -> list[Result]:
             ),
         )
     )
+    if postgres is not None:
+        _, pg_seconds, pg_built = postgres
+        results.append(
+            Result(
+                name="build: PostgreSQL copy (migrate_data, VACUUM ANALYZE)",
+                value=pg_seconds,
+                unit="s",
+                note=(
+                    f"{params.posts:,} posts copied from the SQLite database by migrate_data, which"
+                    " writes search_text (words and configuration; PostgreSQL computes the tsvector"
+                    " and its GIN index) in the same transaction"
+                    + ("; built in this run" if pg_built else "; cached on the server")
+                ),
+            )
+        )
     return results
+
+
+def _mean_percent(shares: list[float]) -> float:
+    return 100 * sum(shares) / len(shares) if shares else float("nan")

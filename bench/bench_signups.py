@@ -1,4 +1,5 @@
-"""Sign-ups per second through the whole core, against raw sqlite3.
+"""Sign-ups per second through the whole core, against raw sqlite3; and on
+PostgreSQL with 1, 2 and 4 bot processes sharing the database.
 
 Ours: ``!kc join E<n>`` messages for 500 members × 50 coffee tables, all
 handed to ``Bot.handle`` at once, each with a platform event id (command
@@ -9,30 +10,41 @@ marked sent. Baselines, same run, same schema: a raw ``sqlite3`` loop of
 the same writes (BEGIN IMMEDIATE; claim; count; insert; outbox row; COMMIT;
 mark sent), and one SQLModel ``AsyncSession`` per sign-up doing only the
 count and the insert (the straightforward ORM path).
+
+On PostgreSQL the same joins go to 1, 2 or 4 whole bot processes
+(``signups_process.py``), each taking every n-th member's joins to every
+event, so the processes contend for every table's seats; the rate counts
+from the moment all were told to go until the last delivered its answers
+(not counting the processes' start and stop).
+Beside them, SQLite with one process (ours, above).
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlmodel import col
 
 from adapters.runtime import running_core
-from bench.common import Result, cache_dir
+from bench.common import BENCH_DIR, REPO_ROOT, Result, cache_dir
+from bench.postgres import bench_database, server_answers
+from bench.signups_process import join_messages
 from bot.config import Settings
-from bot.incoming import Actor, MessageReceived, MessageRef, RoomRef
 from bot.ports import SystemClock
 from storage.engine import Database, sqlite_url_for_path
 from storage.models import Signup
+from storage.sql import stamp
 from tests.fakes import RecordingMessenger
 
-ROOM = RoomRef("console", "console")
 CAPACITY = 20
+PROCESSES = (1, 2, 4)
 STAMP = "%Y-%m-%d %H:%M:%S.%f"
 
 
@@ -41,31 +53,42 @@ def _fresh(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-async def _prepare(path: Path, members: int, events: int) -> None:
+async def _prepare(url: str, members: int, events: int) -> None:
     """A migrated database with the members and open events."""
-    _fresh(path)
-    db = Database(sqlite_url_for_path(path))
+    db = Database(url)
     await db.migrate()
-    await db.dispose()
-    conn = sqlite3.connect(path, isolation_level=None)
     now = datetime.now(UTC)
-    stamp, starts = now.strftime(STAMP), (now + timedelta(days=7)).strftime(STAMP)
-    conn.execute("BEGIN")
-    conn.execute("INSERT INTO community (id, name, timezone, language, created_at) "
-                 "VALUES (1, 'Bench', 'Europe/Amsterdam', 'en', ?)", (stamp,))
-    for m in range(1, members + 1):
-        conn.execute("INSERT INTO member (id, display_name, created_at, digest_dm, pairing_opt_in) "
-                     "VALUES (?, ?, ?, 0, 0)", (m, f"u{m}", stamp))
-        conn.execute("INSERT INTO identity (member_id, platform, external_id, display_name, created_at) "
-                     "VALUES (?, 'console', ?, ?, ?)", (m, f"u{m}", f"u{m}", stamp))
-        conn.execute("INSERT INTO membership (community_id, member_id, role, joined_at) VALUES (1, ?, 'member', ?)",
-                     (m, stamp))
-    for e in range(1, events + 1):
-        conn.execute("INSERT INTO event (community_id, number, title, starts_at, location, capacity, status, "
-                     "created_by_id, created_at, updated_at) VALUES (1, ?, 'Bench', ?, 'Here', ?, 'open', 1, ?, ?)",
-                     (e, starts, CAPACITY, stamp, stamp))
-    conn.execute("COMMIT")
-    conn.close()
+    async with db.write() as session:
+        at, starts = stamp(session, now), stamp(session, now + timedelta(days=7))
+        await session.execute(text("INSERT INTO community (id, name, timezone, language, created_at) "
+                                   "VALUES (1, 'Bench', 'Europe/Amsterdam', 'en', :at)"), {"at": at})
+        people = [{"m": m, "name": f"u{m}", "at": at} for m in range(1, members + 1)]
+        await session.execute(text("INSERT INTO member (id, display_name, created_at, digest_dm, pairing_opt_in) "
+                                   "VALUES (:m, :name, :at, false, false)"), people)
+        await session.execute(text("INSERT INTO identity (member_id, platform, external_id, display_name, created_at) "
+                                   "VALUES (:m, 'console', :name, :name, :at)"), people)
+        await session.execute(text("INSERT INTO membership (community_id, member_id, role, joined_at) "
+                                   "VALUES (1, :m, 'member', :at)"), people)
+        await session.execute(text(
+            "INSERT INTO event (community_id, number, title, starts_at, location, capacity, status, created_by_id, "
+            "created_at, updated_at) VALUES (1, :e, 'Bench', :starts, 'Here', :capacity, 'open', 1, :at, :at)"),
+            [{"e": e, "starts": starts, "capacity": CAPACITY, "at": at} for e in range(1, events + 1)])
+    if db.url.startswith("postgresql"):
+        # Ids were given explicitly: move the sequences past them.
+        async with db.write() as session:
+            for table in ("community", "member"):
+                await session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                           f"(SELECT max(id) FROM {table}))"))
+    await db.dispose()
+
+
+async def _going(url: str) -> int:
+    db = Database(url)
+    async with db.read() as session:
+        going = (await session.execute(
+            select(func.count()).select_from(Signup).where(col(Signup.state) == "going"))).scalar_one()
+    await db.dispose()
+    return int(going)
 
 
 async def _ours(path: Path, members: int, events: int) -> float:
@@ -73,11 +96,7 @@ async def _ours(path: Path, members: int, events: int) -> float:
         "bot": {"database": sqlite_url_for_path(path), "commands_per_minute": 0},
         "communities": [{"name": "Bench", "managers": ["u1"], "rooms": ["console"]}],
     })
-    messages = [
-        MessageReceived(Actor("console", f"u{m}", f"u{m}"), MessageRef(ROOM, f"m{m}-{e}"), f"!kc join E{e}",
-                        event_id=f"ev-{m}-{e}")
-        for e in range(1, events + 1) for m in range(1, members + 1)
-    ]
+    messages = join_messages(members, events, 0, 1)
     async with running_core(settings, SystemClock()) as core:
         messenger = RecordingMessenger("console")
         core.attach(messenger)
@@ -85,12 +104,59 @@ async def _ours(path: Path, members: int, events: int) -> float:
         await asyncio.gather(*(core.bot.handle(message) for message in messages))
         await core.deliverer.idle()
         elapsed = time.perf_counter() - start
-        async with core.db.read() as session:
-            going = (await session.execute(
-                select(func.count()).select_from(Signup).where(col(Signup.state) == "going"))).scalar_one()
     assert len(messenger.sent) == len(messages), (len(messenger.sent), len(messages))
+    going = await _going(sqlite_url_for_path(path))
     assert going == events * min(CAPACITY, members), going
     return len(messages) / elapsed
+
+
+def _processes(url: str, members: int, events: int, shares: int) -> float:
+    """Sign-ups per second of ``shares`` bot processes on the database at ``url``."""
+    command = [sys.executable, str(BENCH_DIR / "signups_process.py"), url, str(members), str(events)]
+    workers = [subprocess.Popen([*command, str(share), str(shares)], cwd=REPO_ROOT, text=True,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+               for share in range(shares)]
+    for worker in workers:  # each has built its core
+        assert worker.stdout is not None and worker.stdout.readline() == "ready\n"
+    start = time.time()  # wall clock: compared with the workers' own
+    for worker in workers:
+        assert worker.stdin is not None
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+    reports = [worker.communicate()[0].split() for worker in workers]
+    assert all(worker.returncode == 0 for worker in workers)
+    answered = sum(int(count) for count, _ in reports)
+    elapsed = max(float(finished) for _, finished in reports) - start
+    assert answered == members * events, (answered, members * events)
+    going = asyncio.run(_going(url))
+    assert going == events * min(CAPACITY, members), going
+    return members * events / elapsed
+
+
+def _postgresql_results(members: int, events: int) -> list[Result]:
+    """Sign-ups per second on PostgreSQL with 1, 2 and 4 processes, each
+    beside SQLite with one on the same joins; nothing (said why) without a
+    server."""
+    missing = server_answers()
+    if missing:
+        print(f"signups: PostgreSQL figures left out: {missing}", file=sys.stderr)
+        return []
+    sqlite_db = cache_dir() / "signups-sqlite.db"
+    _fresh(sqlite_db)
+    asyncio.run(_prepare(sqlite_url_for_path(sqlite_db), members, events))
+    sqlite_rate = asyncio.run(_ours(sqlite_db, members, events))
+    _fresh(sqlite_db)
+    results = []
+    for shares in PROCESSES:
+        with bench_database("kenniscafe_bench_signups") as url:
+            asyncio.run(_prepare(url, members, events))
+            rate = _processes(url, members, events, shares)
+        processes = f"{shares} process{'es' if shares > 1 else ''}"
+        results.append(Result(
+            f"sign-ups per second on PostgreSQL, {processes}", rate, "sign-ups/s", {"SQLite, 1 process": sqlite_rate},
+            note=f"{members} members × {events} events joined through {processes} on one PostgreSQL 15 "
+                 "(loopback, synchronous commit); SQLite: the same joins through one"))
+    return results
 
 
 def _raw(path: Path, members: int, events: int) -> float:
@@ -144,17 +210,20 @@ async def _orm(path: Path, members: int, events: int) -> float:
 
 
 def run(quick: bool) -> list[Result]:
-    """Sign-ups per second: ours through the core, raw sqlite3, and the ORM path."""
+    """Sign-ups per second: ours through the core, raw sqlite3, and the ORM
+    path; then PostgreSQL with 1, 2 and 4 processes beside SQLite."""
     members, events = (50, 5) if quick else (500, 50)
     folder = cache_dir()
     ours_db, raw_db, orm_db = folder / "signups-ours.db", folder / "signups-raw.db", folder / "signups-orm.db"
-    asyncio.run(_prepare(ours_db, members, events))
+    for db_file in (ours_db, raw_db, orm_db):
+        _fresh(db_file)
+    asyncio.run(_prepare(sqlite_url_for_path(ours_db), members, events))
     ours = asyncio.run(_ours(ours_db, members, events))
-    asyncio.run(_prepare(raw_db, members, events))
+    asyncio.run(_prepare(sqlite_url_for_path(raw_db), members, events))
     raw = _raw(raw_db, members, events)
     # The ORM path is ~80x slower: a tenth of the work gives its rate well enough.
     orm_events = max(1, events // 10)
-    asyncio.run(_prepare(orm_db, members, orm_events))
+    asyncio.run(_prepare(sqlite_url_for_path(orm_db), members, orm_events))
     orm = asyncio.run(_orm(orm_db, members, orm_events))
     for db_file in (ours_db, raw_db, orm_db):
         _fresh(db_file)
@@ -166,4 +235,6 @@ def run(quick: bool) -> list[Result]:
         Result("core rate as a share of raw sqlite3", share, "%", {}, target=">= 25", passed=share >= 25,
                note="raw sqlite3 does the same writes (claim, sign-up, outbox row, mark) and nothing else; "
                     "ours also parses the command, finds the member, renders and delivers the reply"),
+        # Each PostgreSQL commit waits for a disk flush: a fifth of the joins.
+        *_postgresql_results(members, max(1, events // 5)),
     ]

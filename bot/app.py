@@ -86,6 +86,9 @@ DEFAULT_KEEP_FOR = timedelta(hours=24)
 INBOUND_KEPT = timedelta(days=2)
 # Links looked up per knock: each fetch is bounded (see adapters/page_titles.py).
 LINK_TITLES_PER_TICK = 10
+# Runs of a unit of work that lost a race with another writer (PostgreSQL
+# lets writers run side by side); the third loss is reported as a failure.
+UNIT_ATTEMPTS = 3
 _VARIATION_SELECTOR = "\ufe0f"
 _EVENT_NAMES = {MessageReceived: "message", MessageEdited: "edit", MessageRemoved: "removal",
                 ReactionAdded: "reaction", ReactionRemoved: "unreaction", ButtonPressed: "button"}
@@ -306,15 +309,25 @@ class Bot:
                       always_claim: bool = False) -> list[Queued]:
         """One unit of work: what ``produce`` changes, the claim of the event
         (when it changed or answers anything, or ``always_claim``), and the
-        messages it returns, stored for delivery."""
-        with noting() as notes:
-            async with self.repos.transactions.atomic() as unit:
-                addressed = await self._addressed(await produce(), community)
-                if claim is not None and claim.event_id is not None and (addressed or unit.wrote or always_claim):
-                    platform = room_of(claim).platform
-                    if not await self.repos.ledger.claim_inbound(platform, claim.event_id, self.clock.now()):
-                        raise _Repeat
-                stored = await self.repos.outbox.enqueue(addressed, self.clock.now(), self.keep_for)
+        messages it returns, stored for delivery. A unit that lost a race
+        with another writer (another process took the same key) is run
+        again from the start, up to :data:`UNIT_ATTEMPTS` times."""
+        for attempt in range(1, UNIT_ATTEMPTS + 1):
+            try:
+                with noting() as notes:
+                    async with self.repos.transactions.atomic() as unit:
+                        addressed = await self._addressed(await produce(), community)
+                        if claim is not None and claim.event_id is not None and (
+                                addressed or unit.wrote or always_claim):
+                            platform = room_of(claim).platform
+                            if not await self.repos.ledger.claim_inbound(platform, claim.event_id, self.clock.now()):
+                                raise _Repeat
+                        stored = await self.repos.outbox.enqueue(addressed, self.clock.now(), self.keep_for)
+                break
+            except Exception as error:
+                if attempt == UNIT_ATTEMPTS or not self.repos.transactions.is_conflict(error):
+                    raise
+                log.info("a write lost a race with another writer; running it again (attempt %d)", attempt + 1)
         self.on_stored(stored)
         # Committed: now what the unit noted counts.
         for kind, value in notes:

@@ -87,6 +87,37 @@ class Deliverer:
         self.outbox.served.add(messenger.platform)
         self._wake.set()
 
+    async def detach(self, platform: str, grace: float = 3.0) -> None:
+        """Stop delivering ``platform``'s rows (another process serves it
+        now): rows stored from now on are left for that process's poll, each
+        lane's send in flight gets ``grace`` seconds, and every row of the
+        platform still held is handed back for the other process to take."""
+        if self._messengers.pop(platform, None) is None:
+            return
+        self.outbox.served.discard(platform)
+        self._wake.set()  # lanes pausing before a retry look up and end
+        lanes = [lane for lane in self._lanes.values() if lane.rows and lane.rows[0].platform == platform]
+        workers = [lane.worker for lane in lanes if lane.worker is not None]
+        if workers:
+            _, pending = await asyncio.wait(workers, timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+        left = [row for lane in lanes for row in lane.rows]
+        for lane in lanes:
+            lane.rows.clear()
+            self._lanes.pop(lane.name, None)
+        await self._hand_back([row.id for row in left])
+        for row in left:
+            self._let_go(row, "pending")
+
+    async def _hand_back(self, ids: list[int]) -> None:
+        if ids:
+            try:
+                await self.outbox.release(ids)
+            except Exception:
+                log.exception("could not release %d outbox rows; they wait for their lease to lapse", len(ids))
+
     async def start(self) -> None:
         """Free leases of processes that died here, then poll and keep leases fresh."""
         try:
@@ -126,9 +157,18 @@ class Deliverer:
 
     def accept(self, rows: Iterable[Queued]) -> None:
         """Take rows just stored (and leased to this process) for delivery."""
+        unserved = []
         for row in rows:
-            if row.platform in self._messengers and row.id not in self._held and not self._stopping:
+            if row.platform not in self._messengers:
+                unserved.append(row.id)
+            elif row.id not in self._held and not self._stopping:
                 self._hold(row)
+        if unserved and not self._stopping:
+            # Leased when stored, but the platform was detached meanwhile: hand
+            # them back at once rather than leave them to a lapsing lease.
+            task = asyncio.ensure_future(self._hand_back(unserved))
+            self._marking.add(task)
+            task.add_done_callback(self._marking.discard)
 
     async def settled(self, ids: Sequence[int]) -> list[str]:
         """Wait until these rows are delivered, failed or expired (or handed
@@ -162,14 +202,14 @@ class Deliverer:
 
     async def _work(self, lane: _Lane) -> None:
         try:
-            while lane.rows and not self._stopping:
+            while lane.rows and not self._stopping and lane.rows[0].platform in self._messengers:
                 row = lane.rows[0]
                 retry_in = await self._attempt(row)
                 if retry_in is None:
                     lane.rows.pop(0)
                     continue
                 row = lane.rows[0] = _retried(row)
-                await self._pause(retry_in)
+                await self._pause(retry_in, row.platform)
         finally:
             lane.worker = None
             if not lane.rows:
@@ -250,12 +290,13 @@ class Deliverer:
         except Exception:
             log.exception("could not record the outcome of an outbox row")
 
-    async def _pause(self, seconds: float) -> None:
+    async def _pause(self, seconds: float, platform: str) -> None:
         with suppress(TimeoutError):
-            await asyncio.wait_for(self._stopped(), timeout=seconds)
+            await asyncio.wait_for(self._stopped(platform), timeout=seconds)
 
-    async def _stopped(self) -> None:
-        while not self._stopping:
+    async def _stopped(self, platform: str) -> None:
+        """Return when the deliverer stops, or stops serving ``platform``."""
+        while not self._stopping and platform in self._messengers:
             self._wake.clear()
             await self._wake.wait()
 
@@ -264,9 +305,11 @@ class Deliverer:
     async def _poll(self) -> None:
         while not self._stopping:
             try:
-                rows = await self.outbox.claim(self._messengers, self.clock.now(), CLAIM_BATCH)
+                rows = await self.outbox.claim(list(self._messengers), self.clock.now(), CLAIM_BATCH)
+                # A platform detached while the claim ran: its rows go back.
+                await self._hand_back([row.id for row in rows if row.platform not in self._messengers])
                 for row in rows:
-                    if row.id not in self._held:
+                    if row.id not in self._held and row.platform in self._messengers:
                         self._hold(row)
             except Exception:
                 log.exception("polling the outbox failed; trying again")

@@ -91,6 +91,11 @@ class Transactions(Protocol):
         its end, or roll back together when it raises."""
         ...
 
+    def is_conflict(self, error: BaseException) -> bool:
+        """Whether a unit failed only because a concurrent writer won a race
+        (a key taken meanwhile, a deadlock): worth running again."""
+        ...
+
 
 class Outbox(Protocol):
     """Messages stored with the decision that caused them, until delivered."""

@@ -16,7 +16,11 @@ SQLAlchemy's synchronous ones, run on the event loop, behind
 could block the loop for long is waited for asynchronously instead: the
 write lock (in this process an ``asyncio.Lock``; another process's hold is
 retried with short sleeps), never in SQLite's busy handler. PostgreSQL uses
-asyncpg through SQLAlchemy's async sessions as usual.
+asyncpg through SQLAlchemy's async sessions as usual, and its writers run
+side by side: what must not interleave locks its rows (``FOR UPDATE`` on
+the event of a sign-up, the community of a new post or table), and a
+transaction that loses a race (a unique key taken meanwhile, a deadlock)
+is reported by :meth:`Database.is_conflict`, so its unit can be run again.
 
 Units of work. :meth:`Database.atomic` opens a scope in which every
 ``write()`` (and every ``read()`` after the first write) shares one
@@ -201,6 +205,7 @@ class Database:
         self._async: AsyncEngine | None = None
         # SQLite has one write lock per file. Writers of this process queue
         # here, in order; other processes' holds are retried with sleeps.
+        # (PostgreSQL locks rows, not the database: its writers don't queue.)
         self._write_turn = asyncio.Lock()
         if self.is_sqlite:
             _ensure_parent_folder(url)
@@ -273,12 +278,13 @@ class Database:
     async def _begin_write(self, stack: AsyncExitStack) -> DbSession:
         """Open a write transaction whose end ``stack`` takes care of:
         committed when the stack closes normally, rolled back otherwise."""
-        await stack.enter_async_context(self._write_turn)
-        await stack.enter_async_context(self._sessions)
         if self._sqlite is None:
+            await stack.enter_async_context(self._sessions)
             pg = await stack.enter_async_context(AsyncSession(self._async, expire_on_commit=False))
             await stack.enter_async_context(pg.begin())
             return pg
+        await stack.enter_async_context(self._write_turn)
+        await stack.enter_async_context(self._sessions)
         session = await self._sqlite_write_session()
         stack.enter_context(session)
         stack.enter_context(_transaction_of(session))
@@ -303,6 +309,21 @@ class Database:
                     raise
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.05)
+
+    @staticmethod
+    def is_conflict(error: BaseException) -> bool:
+        """Whether ``error`` (or what caused it) is a transaction that lost a
+        race with another writer — a unique key taken meanwhile, a deadlock
+        or a serialization failure — rather than a bug: the same work, run
+        again in a new transaction, will see the winner's row and succeed."""
+        seen: set[int] = set()
+        current: BaseException | None = error
+        while current is not None and id(current) not in seen:
+            seen.add(id(current))
+            if isinstance(current, DBAPIError) and _lost_a_race(current.orig):
+                return True
+            current = current.__cause__ or current.__context__
+        return False
 
     def _unit(self) -> UnitOfWork | None:
         unit = _current.get()
@@ -357,6 +378,24 @@ def _transaction_of(session: Session) -> Iterator[None]:
         session.rollback()
         raise
     session.commit()
+
+
+# SQLSTATEs of a lost race on PostgreSQL: unique violation, serialization
+# failure, deadlock detected.
+_CONFLICT_STATES = frozenset({"23505", "40001", "40P01"})
+# SQLite's extended result codes for a unique or primary key taken.
+_SQLITE_KEY_TAKEN = frozenset({sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY})
+
+
+def _lost_a_race(driver_error: BaseException | None) -> bool:
+    """Whether a driver's error says a concurrent writer won (see is_conflict)."""
+    if isinstance(driver_error, sqlite3.Error):
+        return getattr(driver_error, "sqlite_errorcode", None) in _SQLITE_KEY_TAKEN
+    # SQLAlchemy's asyncpg adapter carries the SQLSTATE, as does asyncpg's own error behind it.
+    for candidate in (driver_error, getattr(driver_error, "__cause__", None)):
+        if getattr(candidate, "sqlstate", None) in _CONFLICT_STATES:
+            return True
+    return False
 
 
 def _is_locked(error: OperationalError) -> bool:

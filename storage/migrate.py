@@ -6,9 +6,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# PostgreSQL: the advisory lock that lets one process at a time migrate.
+MIGRATION_LOCK = 0x4B43_4D49_4752  # "KCMIGR"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -22,5 +25,13 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def upgrade_to_head(connection: Connection) -> None:
-    """Apply every migration not yet applied, on an open sync connection."""
+    """Apply every migration not yet applied, on an open sync connection.
+
+    On PostgreSQL several processes may start at once (or a new version be
+    deployed to all of them): the first migrates under a transaction-level
+    advisory lock, the others wait for it and then find nothing to do —
+    rather than creating the same tables side by side and failing. (SQLite's
+    write lock does this already.)"""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     command.upgrade(alembic_config(connection), "head")

@@ -10,7 +10,8 @@ message anchors and the Matrix sync position stay valid. The search tables
 (``search_text``, FTS5's ``post_fts``, the ``search_top_*`` lists; the
 hand-written tables of ``storage.migrations.env_filters``) are derived:
 they are rebuilt on the target by ``storage.search`` rather than copied,
-since FTS5 exists on SQLite only.
+since each database indexes in its own way (FTS5 and terms on SQLite;
+words, a tsvector and a GIN index on PostgreSQL).
 
 The target is brought to the newest schema first and must hold no data.
 The copy is one transaction on the target, so a failure leaves it empty.

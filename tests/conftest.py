@@ -20,7 +20,7 @@ from adapters.runtime import Core, running_core
 from bot.app import Bot
 from bot.config import Settings
 from bot.ports import Clock
-from storage.engine import sqlite_url_for_path
+from storage.engine import Database, sqlite_url_for_path
 
 # Saturday 28 November 2026, 11:00 in Amsterdam.
 START = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
@@ -112,8 +112,6 @@ def database_url_for(db_path: Path) -> str:
 
 def _make_template() -> None:
     """One migrated database per run; every test's database is a copy (fast)."""
-    from storage.engine import Database
-
     _postgres_admin(f'DROP DATABASE IF EXISTS "{_TEMPLATE}"')
     _postgres_admin(f'CREATE DATABASE "{_TEMPLATE}"')
 
@@ -150,6 +148,17 @@ def _postgres_admin(statement: str) -> None:
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(asyncio.run, run()).result()
+
+
+@asynccontextmanager
+async def migrated(url: str) -> AsyncIterator[Database]:
+    """The database at ``url``, migrated; its connections closed on exit."""
+    db = Database(url)
+    try:
+        await db.migrate()
+        yield db
+    finally:
+        await db.dispose()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from adapters.log_redaction import LogRedaction
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LOG_FORMATS = ("console", "json")
 # Loggers whose INFO lines an operator wants: the handled events, the ops endpoint.
-INFO_LOGGERS = ("bot.app.handled", "adapters.ops")
+INFO_LOGGERS = ("bot.app.handled", "adapters.ops", "adapters.matrix.standby", "storage.leadership")
 # What every LogRecord has; anything else was passed as ``extra``.
 _STANDARD = {*logging.makeLogRecord({}).__dict__, "message", "asctime", "taskName"}
 

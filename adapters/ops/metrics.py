@@ -42,6 +42,9 @@ class PrometheusObserver:
                                  "database, else 0.", registry=r)
         self.adapter_connected = Gauge("kenniscafe_adapter_connected", "1 per chat adapter that is "
                                        "connected, else 0.", ["adapter"], registry=r)
+        self.sync_leader = Gauge("kenniscafe_sync_leader", "1 while this process syncs the adapter's "
+                                 "account, 0 while it stands by for another process that does (one "
+                                 "syncing process per account and database).", ["adapter"], registry=r)
 
     # -- the Observer port ---------------------------------------------------
 

@@ -4,8 +4,11 @@
 :data:`DATABASE_TIMEOUT`, every chat adapter is connected and the
 scheduler's minute knock is at most :data:`LAG_LIMIT` late; else 503. Its
 JSON says which part failed (the database's error by type only: an error
-message may carry a host or user name). ``/metrics`` is the Prometheus
-text format, the outbox read from the database at scrape time.
+message may carry a host or user name). An adapter whose account another
+process syncs (this one stands by to take over) counts as connected: the
+process is doing its part; ``leading`` in the JSON and the
+``kenniscafe_sync_leader`` gauge tell which process syncs. ``/metrics`` is
+the Prometheus text format, the outbox read from the database at scrape time.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client import CONTENT_TYPE_LATEST, Gauge
 
 from adapters.ops.metrics import PrometheusObserver
 from adapters.startup import StartupError
@@ -45,11 +48,17 @@ class OpsServer:
         self.health = health
         self.clock = clock
         self.adapters: dict[str, Callable[[], bool]] = {}
+        self.leaders: dict[str, Callable[[], bool]] = {}
         self._runner: web.AppRunner | None = None
 
     def watch(self, name: str, connected: Callable[[], bool]) -> None:
         """Report adapter ``name`` as connected while ``connected()`` says so."""
         self.adapters[name] = connected
+
+    def watch_leadership(self, name: str, leading: Callable[[], bool]) -> None:
+        """Report whether this process syncs adapter ``name``'s account (one
+        process of several on a database does) while ``leading()`` says so."""
+        self.leaders[name] = leading
 
     @property
     def url(self) -> str:
@@ -92,14 +101,10 @@ class OpsServer:
         return None
 
     def _connected(self) -> dict[str, bool]:
-        connected = {}
-        for name, probe in self.adapters.items():
-            try:
-                connected[name] = bool(probe())
-            except Exception:  # noqa: BLE001 - an adapter that cannot say is not connected
-                connected[name] = False
-            self.observer.adapter_connected.labels(name).set(connected[name])
-        return connected
+        return _ask(self.adapters, self.observer.adapter_connected)
+
+    def _leading(self) -> dict[str, bool]:
+        return _ask(self.leaders, self.observer.sync_leader)
 
     # -- endpoints ---------------------------------------------------------------
 
@@ -115,11 +120,15 @@ class OpsServer:
             "adapters": adapters,
             "scheduler": {"ok": lag <= LAG_LIMIT, "lag_seconds": round(lag, 3)},
         }
+        leading = self._leading()
+        if leading:
+            body["leading"] = leading
         return web.json_response(body, status=200 if healthy else 503)
 
     async def _metrics(self, request: web.Request) -> web.Response:
         self.observer.scheduler_lag.set(self.observer.lag())
         self._connected()
+        self._leading()
         try:
             counts, oldest = await asyncio.wait_for(self.health.outbox_depth(), DATABASE_TIMEOUT)
         except Exception as error:  # noqa: BLE001 - the other metrics are still worth a scrape
@@ -149,3 +158,16 @@ async def ops_serving(settings: OpsSettings, bot: Bot, deliverer: Deliverer, db:
     finally:
         bot.observer = deliverer.observer = NO_OBSERVER
         await server.stop()
+
+
+def _ask(probes: dict[str, Callable[[], bool]], gauge: Gauge) -> dict[str, bool]:
+    """Each probe's answer by name, also set on ``gauge``; a probe that
+    cannot say (it raised) counts as no."""
+    answers = {}
+    for name, probe in probes.items():
+        try:
+            answers[name] = bool(probe())
+        except Exception:  # noqa: BLE001 - an adapter that cannot say is not connected, nor leading
+            answers[name] = False
+        gauge.labels(name).set(answers[name])
+    return answers

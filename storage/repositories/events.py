@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import UTC, datetime
 from typing import Any
@@ -74,9 +75,20 @@ class SqlEvents:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        # PostgreSQL: this process's writers of one event wait here, not on
+        # its row lock. A crowd joining one table would otherwise hold every
+        # pooled connection waiting for that row, and stall every other
+        # table's sign-ups (and the outbox) behind it.
+        self._queues: dict[tuple[int, int], asyncio.Lock] = {}
 
     async def _decide(self, request: SignupRequest) -> SignupResult:
         async with self.db.write() as session:
+            if not self.db.is_sqlite:  # (SQLite: the write lock queues every writer already)
+                key = (request.community_id, request.number)
+                async with self._queues.setdefault(key, asyncio.Lock()):
+                    # Holding the row lock, let the next one queue at the database.
+                    await session.execute(text("SELECT id FROM event WHERE community_id = :c AND number = :n"
+                                               " FOR UPDATE"), {"c": key[0], "n": key[1]})
             return await decide(session, request)
 
     async def create_event(self, event: NewEvent) -> tuple[EventInfo, list[int]]:

@@ -225,6 +225,23 @@ class SqlOutbox:
             )
         return int(getattr(result, "rowcount", 0) or 0)
 
+    async def take_over(self, platform: str) -> int:
+        """Free the leases other processes hold on ``platform``'s waiting rows
+        (a new leader's start: the process that served the platform before
+        died or stepped down), so this process's poll takes them at once
+        instead of after their lease lapses. Only for a platform whose sends
+        are idempotent: should the former holder still be alive and send a
+        row, a repeated send must be harmless (Matrix: the transaction id
+        comes from the row, and the login is shared)."""
+        async with self.db.write() as session:
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(col(OutboxMessage.status) == PENDING, col(OutboxMessage.platform) == platform,
+                       col(OutboxMessage.lease_owner).is_not(None), col(OutboxMessage.lease_owner) != self.owner)
+                .values(lease_owner=None, lease_until=None)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
     async def expire_overdue(self, now: datetime) -> int:
         """Rows nobody holds whose time has passed become expired (never silently dropped)."""
         async with self.db.write() as session:

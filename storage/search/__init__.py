@@ -1,10 +1,16 @@
 """Ranked full-text search of posts that understands the language, fast
 also for common words.
 
+SQLite and PostgreSQL answer alike (the same words match, all of them
+or else any, the same filters), each with its own full-text index: FTS5
+and the planner below on SQLite, PostgreSQL's text search configurations,
+a tsvector and a GIN index on PostgreSQL (last section).
+
 What is indexed. Every live post has a row in ``search_text`` (migration
 0010, kept by ``indexer``): a title column (title and tags) and a body
-column (body and comments; links are in the body). Their text is index
-terms, not words (``analyzer``): each token, folded (café = cafe), gives
+column (body, comments and link titles; links are in the body). On
+SQLite their text is index terms, not words (``analyzer``): each token,
+folded (café = cafe), gives
 its stem (Snowball in the community's language, then English), so
 vrijwilliger finds vrijwilligers and volunteering finds volunteer, and its
 surface form marked ``_`` (``_vrijwilligers``), which prefix queries match:
@@ -90,20 +96,32 @@ database is busy the search uses the rebuilt list unsaved.
 forms and prefixes get theirs at first use). A post written without
 ``post_written`` (or ``index_posts``) has no indexed text and is not found.
 
-PostgreSQL has no FTS5 and no lists: it takes a simple ``to_tsvector`` /
-``ts_rank`` path (no index yet) over the same ``search_text``, with the
-same matching and AND-then-OR semantics (see ``postgres``).
+PostgreSQL (migration 0011, ``postgres``) uses its own full-text search
+instead of FTS5 and the lists: ``search_text`` holds the words as written
+and the community's text search configuration, from which PostgreSQL
+generates a stored tsvector under a GIN index: the stems of the
+community's language and of English (a Dutch community's English words),
+unaccented (café = cafe), title weight A and body B, and the words as
+written for prefixes (C, D). A query is built from our tokens (quoted
+lexemes, ``:*`` for a prefix; never the user's text as tsquery syntax),
+matched with ``@@`` so the GIN index finds the posts, ranked by
+``ts_rank_cd`` (titles weigh more), ties newer first; all words, else
+any. Ranking reads each candidate, so a common word's candidates are
+bounded: the newest ``postgres.CANDIDATES`` matching posts (exact when
+fewer match). Its Snowball Dutch is older than PyStemmer's: a few verb forms
+(werkt, gemaakt) find their infinitive only on SQLite.
 
 Every hit of ``search_posts`` comes with a snippet: a short piece of the
 post around the first match, the matched words marked (``snippets``).
 
 The package, one job a module: ``tokens`` (the tokenizer, phrases, FTS5
-query text), ``analyzer`` (stems and surface forms; words to phrases),
-``indexer`` (``search_text``), ``scoring`` (FTS5's statistics and bm25),
-``tuning`` (the thresholds), ``sql`` (filters, indexed text, newest
-posts), ``fts`` (FTS5's own ranking), ``lists`` (top lists: build,
-maintain, rebuild), ``sqlite`` (the query planner above), ``postgres``
-(the fallback) and ``snippets``. This ``__init__`` holds the public API:
+query text), ``analyzer`` (stems and surface forms; words to phrases,
+or to PostgreSQL's query words), ``indexer`` (``search_text``),
+``scoring`` (FTS5's statistics and bm25), ``tuning`` (the thresholds),
+``sql`` (filters, indexed text, newest posts), ``fts`` (FTS5's own
+ranking), ``lists`` (top lists: build, maintain, rebuild), ``sqlite``
+(the query planner above), ``postgres`` (PostgreSQL's full-text search)
+and ``snippets`` (on both: words marked by our stems). This ``__init__`` holds the public API:
 ``search_posts`` and ``search_post_ids`` pick the path, the rest is
 re-exported.
 """
@@ -114,7 +132,7 @@ from dataclasses import dataclass
 from typing import TypedDict, Unpack
 
 from storage.engine import DbSession
-from storage.search.analyzer import MIN_PREFIX, Analyzer, analyzer_for
+from storage.search.analyzer import MIN_PREFIX, analyzer_for, query_words
 from storage.search.indexer import index_all, index_posts
 from storage.search.lists import post_written, rebuild_search_lists
 from storage.search.postgres import postgres_search
@@ -122,7 +140,7 @@ from storage.search.scoring import BODY_WEIGHT, TITLE_WEIGHT
 from storage.search.snippets import Matcher, Snippet, snippets_of
 from storage.search.sql import Filter, newest_rows
 from storage.search.sqlite import SqliteSearch
-from storage.search.tokens import Phrase, fts_query, tokenize
+from storage.search.tokens import fts_query, tokenize
 from storage.search.tuning import DEFAULT_TUNING, SearchTuning
 from storage.sql import Sql, dialect_of
 
@@ -168,10 +186,11 @@ async def search_posts(
     session: DbSession, community_id: int, words: list[str], **options: Unpack[SearchOptions]
 ) -> list[Hit]:
     """``search_post_ids``, each post with its snippet."""
-    analyzer = await _analyzer(session, community_id)
-    phrases = analyzer.phrases(words)
-    ids = await _search(session, community_id, phrases, options)
-    snippets = await snippets_of(await Sql.of(session), ids, Matcher(phrases, analyzer))
+    language = await _language(session, community_id)
+    ids = await _search(session, community_id, words, language, options)
+    analyzer = analyzer_for(language)
+    matcher = Matcher(analyzer.phrases(words), analyzer)
+    snippets = await snippets_of(await Sql.of(session), ids, matcher)
     return [Hit(post_id, snippets.get(post_id, ())) for post_id in ids]
 
 
@@ -194,21 +213,24 @@ async def search_post_ids(
     ``session`` must be inside a transaction; on SQLite a missing or
     thinned top list may be written in a savepoint (skipped if the
     database is busy)."""
-    phrases = (await _analyzer(session, community_id)).phrases(words)
-    return await _search(session, community_id, phrases, options)
+    language = await _language(session, community_id)
+    return await _search(session, community_id, words, language, options)
 
 
-async def _analyzer(session: DbSession, community_id: int) -> Analyzer:
-    """The analyzer of the community's language, which its posts were
-    indexed with."""
+async def _language(session: DbSession, community_id: int) -> str:
+    """The community's language, which its posts were indexed in."""
     found = await (await Sql.of(session)).all(
         "SELECT language FROM community WHERE id = :id", {"id": community_id}
     )
-    return analyzer_for(found[0][0] if found else "en")
+    return str(found[0][0]) if found else "en"
 
 
 async def _search(
-    session: DbSession, community_id: int, phrases: list[Phrase], options: SearchOptions
+    session: DbSession,
+    community_id: int,
+    words: list[str],
+    language: str,
+    options: SearchOptions,
 ) -> list[int]:
     limit = options.get("limit", 5)
     if limit <= 0:
@@ -219,15 +241,17 @@ async def _search(
         tag.strip().lstrip("#").lower() if tag is not None else None,
         options.get("author_id"),
     )
-    if not phrases:
-        if flt.tag is None and flt.author_id is None:
-            return []
-        return [row[0] for row in await newest_rows(await Sql.of(session), flt, limit, "p.id")]
     dialect = dialect_of(session)
     if dialect == "postgresql":
-        return await postgres_search(session, flt, phrases, limit)
+        queried = query_words(words)
+        if not queried:
+            return await _newest(session, flt, limit)
+        return await postgres_search(session, flt, queried, language, limit)
     if dialect != "sqlite":
         raise NotImplementedError(f"post search is not implemented for {dialect}")
+    phrases = analyzer_for(language).phrases(words)
+    if not phrases:
+        return await _newest(session, flt, limit)
     search = await SqliteSearch.prepare(
         await Sql.of(session), flt, phrases, options.get("tuning") or DEFAULT_TUNING, limit
     )
@@ -235,3 +259,11 @@ async def _search(
     if not found and len(phrases) > 1:
         found = await search.rank(require_all=False, limit=limit)
     return found
+
+
+async def _newest(session: DbSession, flt: Filter, limit: int) -> list[int]:
+    """No usable words: the newest posts passing a tag or author filter,
+    nothing without one."""
+    if flt.tag is None and flt.author_id is None:
+        return []
+    return [row[0] for row in await newest_rows(await Sql.of(session), flt, limit, "p.id")]

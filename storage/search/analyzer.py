@@ -31,7 +31,8 @@ surface forms.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 import Stemmer
 
@@ -74,11 +75,8 @@ class Analyzer:
         characters is a prefix: its tokens as written, the last one open.
         Any other word is matched by its stems."""
         phrases: list[Phrase] = []
-        for word in words:
-            tokens = tokens_of(word)
-            if not tokens:
-                continue
-            if word.rstrip().endswith("*") and len(tokens[-1].decode("utf-8")) >= MIN_PREFIX:
+        for tokens, prefix in _split(words):
+            if prefix:
                 phrase = tuple(SURFACE + token for token in tokens)
                 phrase = (*phrase[:-1], phrase[-1] + PREFIX)
             else:
@@ -88,6 +86,40 @@ class Analyzer:
                 if len(phrases) == MAX_PHRASES:
                     break
         return phrases
+
+
+@dataclass(frozen=True)
+class QueryWord:
+    """One search word as PostgreSQL gets it: its folded tokens (matched
+    side by side), and whether the last one is a prefix (``koffie*``)."""
+
+    tokens: tuple[str, ...]
+    prefix: bool
+
+
+def query_words(words: Iterable[str]) -> list[QueryWord]:
+    """The words of a search, unstemmed (PostgreSQL stems them itself), by
+    the same rules as ``Analyzer.phrases``: words without a token dropped,
+    duplicates dropped, at most ``MAX_PHRASES``."""
+    found: list[QueryWord] = []
+    for tokens, prefix in _split(words):
+        word = QueryWord(tuple(token.decode("utf-8") for token in tokens), prefix)
+        if word not in found:
+            found.append(word)
+            if len(found) == MAX_PHRASES:
+                break
+    return found
+
+
+def _split(words: Iterable[str]) -> Iterator[tuple[list[bytes], bool]]:
+    """(tokens, is a prefix) of each word that has a token. A word ending
+    in ``*`` whose last token has ``MIN_PREFIX`` characters or more is a
+    prefix; a shorter one is searched as itself."""
+    for word in words:
+        tokens = tokens_of(word)
+        if tokens:
+            prefix = word.rstrip().endswith("*") and len(tokens[-1].decode("utf-8")) >= MIN_PREFIX
+            yield tokens, prefix
 
 
 @functools.cache

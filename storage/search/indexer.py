@@ -1,19 +1,24 @@
 """The indexed text of posts: table ``search_text`` (migration 0010), one row
-per live post, which FTS5 indexes (triggers keep ``post_fts`` in step with
-it) and our bm25 reads.
+per live post.
 
-Its ``title`` column holds the terms of the post's title and tags (a tag
-says what the post is about, so it weighs like the title); ``body`` those
+Its ``title`` column holds the text of the post's title and tags (a tag
+says what the post is about, so it weighs like the title); ``body`` that
 of its body, its comments and the titles of the pages it links to (links
-themselves are part of the body's text already). The
-terms come from ``analyzer``, in the language of the post's community.
+themselves are part of the body's text already). It is written in one of
+two forms, by database:
+
+* SQLite: index terms (``analyzer``: stems and marked surface forms, in
+  the language of the post's community), which FTS5 indexes (triggers
+  keep ``post_fts`` in step) and our bm25 reads.
+* PostgreSQL (migration 0011): the words as written (``words_as_written``:
+  punctuation dropped, so PostgreSQL's parser finds our tokens), and
+  ``config``, the text search configuration of the community's language;
+  PostgreSQL makes the indexed ``document`` tsvector from them itself.
 
 Written in the transaction that changes a post, its tags or its comments
 (``post_written``); ``index_posts`` redoes many posts at once (a community
 changed language, an import); ``index_all`` is the same for synchronous
-callers (the migration, the benchmark's bulk load). Statements are
-portable: the table exists on PostgreSQL too, which searches it without
-FTS5.
+callers (the migrations, the benchmark's bulk load).
 """
 
 from __future__ import annotations
@@ -21,10 +26,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from storage.search.analyzer import analyzer_for
-from storage.sql import Sql
+from storage.search.postgres import config_for
+from storage.search.tokens import words_as_written
+from storage.sql import Sql, dialect_of
+
+# The form of the indexed text: index terms (SQLite, FTS5), or the words as
+# written with a text search configuration (PostgreSQL).
+Form = Literal["terms", "words"]
 
 # The sources of a range of posts: the posts, their comments, their tags.
 _POSTS = (
@@ -44,12 +55,25 @@ _TAGS = (
     "SELECT x.post_id, t.name FROM posttag AS x JOIN tag AS t ON t.id = x.tag_id"
     " WHERE x.post_id BETWEEN :low AND :high ORDER BY t.id"
 )
-# Rewritten only when the text changed: an unchanged row costs FTS5 nothing.
+# Rewritten only when the text changed: an unchanged row costs FTS5 (or
+# PostgreSQL's tsvector and its GIN index) nothing.
 _UPSERT = (
     "INSERT INTO search_text (post_id, title, body) VALUES (:post_id, :title, :body)"
     " ON CONFLICT (post_id) DO UPDATE SET title = excluded.title, body = excluded.body"
     " WHERE search_text.title <> excluded.title OR search_text.body <> excluded.body"
 )
+_UPSERT_WORDS = (
+    "INSERT INTO search_text (post_id, title, body, config)"
+    " VALUES (:post_id, :title, :body, CAST(CAST(:config AS text) AS regconfig))"
+    " ON CONFLICT (post_id) DO UPDATE"
+    " SET title = excluded.title, body = excluded.body, config = excluded.config"
+    " WHERE search_text.title <> excluded.title OR search_text.body <> excluded.body"
+    " OR search_text.config <> excluded.config"
+)
+# A tsvector holds at most 1 MB: text past this many characters of a
+# column (a thread of hundreds of long comments) is not indexed, rather
+# than the write failing.
+MAX_WORDS_CHARS = 50_000
 _DELETE = "DELETE FROM search_text WHERE post_id = :post_id"
 _BOUNDS = "SELECT min(p.id), max(p.id) FROM post AS p WHERE 1 = 1"
 # Posts read and written per batch: bounded memory, few round trips.
@@ -66,10 +90,18 @@ class IndexedPost:
     community_id: int
     title: str
     body: str
+    config: str  # PostgreSQL's text search configuration ("" for terms)
+
+
+def _column(form: Form, language: str, texts: list[str]) -> str:
+    """One column's indexed text, in ``form``."""
+    if form == "terms":
+        return analyzer_for(language).column(texts)
+    return words_as_written("\n".join(texts))[:MAX_WORDS_CHARS]
 
 
 def _indexed(
-    posts: Sequence[Row], comments: Sequence[Row], tags: Sequence[Row]
+    posts: Sequence[Row], comments: Sequence[Row], tags: Sequence[Row], form: Form
 ) -> tuple[list[IndexedPost], list[dict[str, Any]]]:
     """The rows to write for some posts, and the removed posts to take out."""
     comments_of: dict[int, list[str]] = defaultdict(list)
@@ -84,20 +116,29 @@ def _indexed(
         if not is_live:
             removed.append({"post_id": post_id})
             continue
-        analyzer = analyzer_for(language)
         live.append(
             IndexedPost(
                 post_id,
                 community_id,
-                analyzer.column([title, *tags_of[post_id]]),
-                analyzer.column([body, *comments_of[post_id]]),
+                _column(form, language, [title, *tags_of[post_id]]),
+                _column(form, language, [body, *comments_of[post_id]]),
+                config_for(language) if form == "words" else "",
             )
         )
     return live, removed
 
 
-def _upserts(live: list[IndexedPost]) -> list[dict[str, Any]]:
-    return [{"post_id": p.post_id, "title": p.title, "body": p.body} for p in live]
+def _writes(form: Form, live: list[IndexedPost]) -> tuple[str, list[dict[str, Any]]]:
+    """The upsert statement of ``form`` and its rows."""
+    if form == "terms":
+        return _UPSERT, [{"post_id": p.post_id, "title": p.title, "body": p.body} for p in live]
+    rows = [{"post_id": p.post_id, "title": p.title, "body": p.body, "config": p.config} for p in live]
+    return _UPSERT_WORDS, rows
+
+
+def form_of(sql: Sql) -> Form:
+    """The form of the indexed text on ``sql``'s database."""
+    return "words" if dialect_of(sql.session) == "postgresql" else "terms"
 
 
 def _batches(low: int | None, high: int | None) -> Iterator[dict[str, Any]]:
@@ -108,9 +149,12 @@ def _batches(low: int | None, high: int | None) -> Iterator[dict[str, Any]]:
 
 
 async def _index_range(sql: Sql, bounds: dict[str, Any], community: str = "") -> list[IndexedPost]:
+    form = form_of(sql)
     posts = await sql.all(_POSTS + community, bounds)
-    live, removed = _indexed(posts, await sql.all(_COMMENTS, bounds), await sql.all(_TAGS, bounds))
-    await sql.many(_UPSERT, _upserts(live))
+    live, removed = _indexed(
+        posts, await sql.all(_COMMENTS, bounds), await sql.all(_TAGS, bounds), form
+    )
+    await sql.many(*_writes(form, live))
     await sql.many(_DELETE, removed)
     return live
 
@@ -135,13 +179,19 @@ async def index_posts(sql: Sql, community_id: int | None = None) -> None:
 def index_all(
     fetch: Callable[[str, dict[str, Any]], Sequence[Row]],
     write: Callable[[str, list[dict[str, Any]]], object],
+    form: Form = "terms",
 ) -> None:
     """``index_posts`` for every post, through synchronous callables:
     ``fetch(statement, params)`` returns rows, ``write(statement, rows)``
-    runs a statement once per row (never called with no rows)."""
+    runs a statement once per row (never called with no rows). ``form``
+    is the schema's: "terms" up to migration 0010 and on SQLite, "words"
+    on PostgreSQL from 0011 on (a migration names the form of its own
+    schema, whatever the code's newest is)."""
     low, high = fetch(_BOUNDS, {})[0]
     for batch in _batches(low, high):
-        live, removed = _indexed(fetch(_POSTS, batch), fetch(_COMMENTS, batch), fetch(_TAGS, batch))
-        for statement, rows in ((_UPSERT, _upserts(live)), (_DELETE, removed)):
+        live, removed = _indexed(
+            fetch(_POSTS, batch), fetch(_COMMENTS, batch), fetch(_TAGS, batch), form
+        )
+        for statement, rows in (_writes(form, live), (_DELETE, removed)):
             if rows:
                 write(statement, rows)

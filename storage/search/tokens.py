@@ -12,7 +12,9 @@ not know, e.g. emoji added after Unicode 6.1, are token characters for
 unicode61 and separators here.
 
 Also the phrase type queries are made of, the FTS5 queries made of
-phrases, and token spans in the original text (to mark words in snippets).
+phrases, token spans in the original text (to mark words in snippets),
+and the words as written with everything else blanked out, which
+PostgreSQL indexes (``words_as_written``).
 """
 
 from __future__ import annotations
@@ -77,6 +79,31 @@ def tokens_of(value: str) -> list[bytes]:
     if not lowered.isascii():
         lowered = _NON_ASCII_RUN.sub(_fold_run, lowered)
     return lowered.encode("utf-8").translate(_BYTE_TABLE).split()
+
+
+# ASCII characters that separate tokens: all but letters and digits.
+_ASCII_SEPARATORS = re.compile(r"[\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]+")
+
+
+@functools.lru_cache(maxsize=8192)
+def _kept(ch: str) -> str:
+    """A non-ASCII character as written, or a space if it separates tokens."""
+    return " " if all(fold_char(c) == " " for c in ch.lower()) else ch
+
+
+def _keep_run(match: re.Match[str]) -> str:
+    return "".join(_kept(ch) for ch in match.group())
+
+
+def words_as_written(value: str) -> str:
+    """``value`` with every character that separates tokens turned into a
+    space: its tokens as written, case and accents kept, NFC-composed.
+    PostgreSQL's parser, given this, finds the tokens ``tokens_of`` finds
+    (a URL's or an e-mail address's words are words, as on SQLite) and its
+    configurations fold and stem them (see ``postgres``)."""
+    if not value.isascii():
+        value = _NON_ASCII_RUN.sub(_keep_run, unicodedata.normalize("NFC", value))
+    return _ASCII_SEPARATORS.sub(" ", value).strip()
 
 
 def tokenize(value: str) -> list[str]:

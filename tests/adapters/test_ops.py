@@ -155,6 +155,25 @@ async def test_healthz_is_200_with_the_database_and_503_without_it(db_path: Path
         await broken.dispose()
 
 
+async def test_a_process_standing_by_for_another_that_syncs_is_healthy_and_says_so(db_path: Path) -> None:
+    leading = False
+    async with console_with_ops(db_path) as (t, url):
+        assert t.core.ops is not None
+        samples = await scrape(url)
+        assert ("kenniscafe_sync_leader", frozenset({("adapter", "matrix")})) not in samples  # no Matrix here
+        t.core.ops.watch("matrix", lambda: True)  # standing by counts as connected
+        t.core.ops.watch_leadership("matrix", lambda: leading)
+        status, text = await get(f"{url}/healthz")
+        assert status == 200, text
+        assert json.loads(text)["leading"] == {"matrix": False}
+        assert value(await scrape(url), "kenniscafe_sync_leader", adapter="matrix") == 0
+        leading = True  # took over
+        status, text = await get(f"{url}/healthz")
+        assert status == 200 and json.loads(text)["leading"] == {"matrix": True}
+        samples = await scrape(url)
+        assert samples[("kenniscafe_sync_leader", frozenset({("adapter", "matrix")}))] == 1
+
+
 async def test_several_bots_in_one_process_keep_their_own_metrics(tmp_path: Path) -> None:
     one, two = tmp_path / "one" / "kc.db", tmp_path / "two" / "kc.db"
     async with console_with_ops(one) as (first, first_url), console_with_ops(two) as (_, second_url):

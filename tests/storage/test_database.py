@@ -16,6 +16,7 @@ from bot.ports import SystemClock
 from storage.engine import Database, sqlite_url_for_path
 from storage.repositories.archive import SqlArchive
 from storage.repositories.directory import SqlDirectory
+from tests.conftest import migrated
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -23,12 +24,8 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
     """A freshly migrated database of each supported kind."""
     url = (sqlite_url_for_path(tmp_path / "kc.db") if request.param == "sqlite"
            else request.getfixturevalue("postgres_url"))
-    db = Database(url)
-    try:
-        await db.migrate()
+    async with migrated(url) as db:
         yield db
-    finally:
-        await db.dispose()
 
 
 async def test_migrations_create_every_table_and_are_idempotent(database: Database) -> None:
@@ -91,3 +88,19 @@ async def test_migrations_match_the_models(tmp_path: Path) -> None:
     diff = await db.run_sync(differences)
     await db.dispose()
     assert diff == []
+
+
+async def test_processes_starting_together_migrate_an_empty_database_once(database_url: str) -> None:
+    """Three bot processes started at the same moment on an empty database
+    (or a new version deployed to all): one migrates, the others wait and
+    find the schema current — none fails."""
+    databases = [Database(database_url) for _ in range(3)]
+    try:
+        # (Unserialized, PostgreSQL's DDL from three sessions deadlocks or fails.)
+        await asyncio.wait_for(asyncio.gather(*(db.migrate() for db in databases)), 60)
+        async with databases[0].read() as session:
+            versions = (await session.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
+    finally:
+        for db in databases:
+            await db.dispose()
+    assert len(versions) == 1

@@ -1,18 +1,26 @@
 """Ranked post search (storage/search/): what a user searching sees.
 
-Most tests run with the default tuning, on which small data takes the plain
-FTS5 path. The tests at the end force the common-word machinery (top lists,
-Python bm25, window) with tiny thresholds and check it answers like plain
-FTS5 bm25, also after inserts, edits and removals.
+What a user sees is tested on both databases (``BOTH``, ``TUNED``: SQLite,
+and PostgreSQL, skipped when no server answers). On SQLite most tests run
+with the default tuning, on which small data takes the plain FTS5 path;
+``TUNED`` also runs them with the common-word machinery forced. The
+SQLite-only tests at the end force that machinery (top lists, Python
+bm25, window) with tiny thresholds and check it answers like plain FTS5
+bm25, also after inserts, edits and removals. The PostgreSQL-only tests
+after them check what an operator of PostgreSQL notices: its GIN index
+answers, accents, Dutch stems, hostile input, ranking, an upgraded
+database.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import random
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -24,7 +32,7 @@ from bot.incoming import Actor
 from bot.ports import SystemClock
 from storage.engine import Database, sqlite_url_for_path
 from storage.migrate import alembic_config
-from storage.models import Comment, Community, Member, Post, PostTag, Tag
+from storage.models import Comment, Community, Member, Post, PostLink, PostTag, Tag
 from storage.repositories.archive import SqlArchive
 from storage.repositories.directory import SqlDirectory
 from storage.search import (
@@ -34,6 +42,8 @@ from storage.search import (
     SearchTuning,
     Snippet,
     analyzer_for,
+    index_all,
+    index_posts,
     post_written,
     rebuild_search_lists,
     search_post_ids,
@@ -41,7 +51,12 @@ from storage.search import (
     tokenize,
 )
 from storage.search import fts_query as phrases_query
+from storage.search.analyzer import query_words
+from storage.search.postgres import search_sql
+from storage.search.sql import Filter
 from storage.search.tokens import token_spans, tokens_of
+from storage.sql import Sql
+from tests.conftest import POSTGRES_SERVER, _postgres_admin
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -54,12 +69,69 @@ FORCED = SearchTuning(selective_df=0, scan_df=0, list_size=3, window=4, plain_bu
 # Fixtures and helpers
 # --------------------------------------------------------------------------
 
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """A migrated PostgreSQL database, made once: copying it is three times
+    faster than migrating each test's database."""
+    name = f"kenniscafe_search_template_{os.getpid()}"
+    _postgres_admin(f'DROP DATABASE IF EXISTS "{name}"')
+    _postgres_admin(f'CREATE DATABASE "{name}"')
+
+    async def migrate() -> None:
+        database = Database(f"{POSTGRES_SERVER}/{name}")
+        try:
+            await database.migrate()
+        finally:
+            await database.dispose()
+
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, migrate()).result()
+        yield name
+    finally:
+        _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def pg_database(request: pytest.FixtureRequest) -> Database:
+    """The test's PostgreSQL database (``postgres_url``: skipped when no
+    server answers, dropped afterwards), made a copy of ``pg_template``."""
+    url = str(request.getfixturevalue("postgres_url"))
+    template = request.getfixturevalue("pg_template")
+    name = url.rsplit("/", 1)[1]
+    _postgres_admin(f'DROP DATABASE "{name}"')
+    _postgres_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return Database(url)
+
+
 @pytest.fixture
-async def db(tmp_path: os.PathLike[str]) -> AsyncIterator[Database]:
-    database = Database(sqlite_url_for_path(os.path.join(tmp_path, "search.db")))
-    await database.migrate()
-    yield database
-    await database.dispose()
+async def db(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> AsyncIterator[Database]:
+    """A migrated database: the SQLite file search.db, or PostgreSQL when a
+    test is parametrised so (``BOTH``, ``TUNED``)."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        database = Database(sqlite_url_for_path(os.path.join(tmp_path, "search.db")))
+        await database.migrate()
+    else:
+        database = await pg_database(request)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+# A test of what users see, on each database.
+BOTH = pytest.mark.parametrize("db", ["sqlite", "postgresql"], indirect=True)
+# The same, on SQLite also with the common-word machinery forced (PostgreSQL
+# has no tuning).
+TUNED = pytest.mark.parametrize(
+    ("db", "tuning"),
+    [("sqlite", None), ("sqlite", FORCED), ("postgresql", None)],
+    indirect=["db"],
+    ids=["sqlite-default", "sqlite-forced", "postgresql"],
+)
+
+
+def on_postgres(db: Database) -> bool:
+    return not db.is_sqlite
 
 
 class Archive:
@@ -195,7 +267,7 @@ async def cafe(archive: Archive) -> tuple[int, int, int]:
 # What a user sees
 # --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("tuning", [None, FORCED], ids=["default", "forced"])
+@TUNED
 async def test_finds_a_word_in_the_title_or_in_the_body(
     db: Database, archive: Archive, cafe: tuple[int, int, int], tuning: SearchTuning | None
 ) -> None:
@@ -208,7 +280,7 @@ async def test_finds_a_word_in_the_title_or_in_the_body(
     assert await search(db, c, ["bestaatniet"], tuning=tuning) == []
 
 
-@pytest.mark.parametrize("tuning", [None, FORCED], ids=["default", "forced"])
+@TUNED
 async def test_title_and_body_beats_body_only(
     db: Database, archive: Archive, cafe: tuple[int, int, int], tuning: SearchTuning | None
 ) -> None:
@@ -218,7 +290,7 @@ async def test_title_and_body_beats_body_only(
     assert await search(db, c, ["agile"], tuning=tuning) == [both, body_only]
 
 
-@pytest.mark.parametrize("tuning", [None, FORCED], ids=["default", "forced"])
+@TUNED
 async def test_title_match_beats_body_match(
     db: Database, archive: Archive, cafe: tuple[int, int, int], tuning: SearchTuning | None
 ) -> None:
@@ -228,7 +300,7 @@ async def test_title_match_beats_body_match(
     assert await search(db, c, ["scrum"], tuning=tuning) == [in_title, in_body]
 
 
-@pytest.mark.parametrize("tuning", [None, FORCED], ids=["default", "forced"])
+@TUNED
 async def test_more_occurrences_rank_higher(
     db: Database, archive: Archive, cafe: tuple[int, int, int], tuning: SearchTuning | None
 ) -> None:
@@ -240,6 +312,7 @@ async def test_more_occurrences_rank_higher(
 
 
 @pytest.mark.parametrize("query", ["cafe", "café", "CAFÉ", "Cafe\u0301"])
+@BOTH
 async def test_accents_do_not_matter(
     db: Database, archive: Archive, cafe: tuple[int, int, int], query: str
 ) -> None:
@@ -249,6 +322,7 @@ async def test_accents_do_not_matter(
     assert set(await search(db, c, [query])) == {accented, plain}
 
 
+@BOTH
 async def test_dutch_words_with_diacritics(
     db: Database, archive: Archive, cafe: tuple[int, int, int]
 ) -> None:
@@ -267,7 +341,7 @@ NASTY = [
 ]
 
 
-@pytest.mark.parametrize("tuning", [None, FORCED], ids=["default", "forced"])
+@TUNED
 async def test_query_syntax_is_never_interpreted_and_never_raises(
     db: Database, archive: Archive, cafe: tuple[int, int, int], tuning: SearchTuning | None
 ) -> None:
@@ -285,7 +359,7 @@ async def test_query_syntax_is_never_interpreted_and_never_raises(
     assert await search(db, c, ["koffie*"], tuning=tuning) != []
 
 
-@pytest.mark.parametrize("tuning", [None, FORCED], ids=["default", "forced"])
+@TUNED
 async def test_removed_posts_vanish_and_come_back_when_restored(
     db: Database, archive: Archive, cafe: tuple[int, int, int], tuning: SearchTuning | None
 ) -> None:
@@ -300,7 +374,7 @@ async def test_removed_posts_vanish_and_come_back_when_restored(
     assert await search(db, c, ["tweede"], tuning=tuning) == [removed]
 
 
-@pytest.mark.parametrize("tuning", [None, FORCED], ids=["default", "forced"])
+@TUNED
 async def test_edits_are_reflected(
     db: Database, archive: Archive, cafe: tuple[int, int, int], tuning: SearchTuning | None
 ) -> None:
@@ -312,7 +386,7 @@ async def test_edits_are_reflected(
     assert await search(db, c, ["verspilling"], tuning=tuning) == [post]
 
 
-@pytest.mark.parametrize("tuning", [None, FORCED], ids=["default", "forced"])
+@TUNED
 async def test_tag_filter(
     db: Database, archive: Archive, cafe: tuple[int, int, int], tuning: SearchTuning | None
 ) -> None:
@@ -325,7 +399,7 @@ async def test_tag_filter(
     assert await search(db, c, ["koffie"], tag="bestaatniet", tuning=tuning) == []
 
 
-@pytest.mark.parametrize("tuning", [None, FORCED], ids=["default", "forced"])
+@TUNED
 async def test_author_filter(
     db: Database, archive: Archive, cafe: tuple[int, int, int], tuning: SearchTuning | None
 ) -> None:
@@ -335,6 +409,7 @@ async def test_author_filter(
     assert await search(db, c, ["koffie"], author_id=martin, tuning=tuning) == [by_martin]
 
 
+@BOTH
 async def test_no_words_with_a_filter_gives_the_newest_posts(
     db: Database, archive: Archive, cafe: tuple[int, int, int]
 ) -> None:
@@ -363,7 +438,7 @@ async def _id_of(db: Database, title: str) -> int:
         )
 
 
-@pytest.mark.parametrize("tuning", [None, FORCED], ids=["default", "forced"])
+@TUNED
 async def test_other_communities_are_never_searched(
     db: Database, archive: Archive, cafe: tuple[int, int, int], tuning: SearchTuning | None
 ) -> None:
@@ -376,7 +451,7 @@ async def test_other_communities_are_never_searched(
     assert await search(db, c, ["koffie", "thee"], tuning=tuning) == [mine]
 
 
-@pytest.mark.parametrize("tuning", [None, FORCED], ids=["default", "forced"])
+@TUNED
 async def test_all_words_must_match_else_any_word_ranks(
     db: Database, archive: Archive, cafe: tuple[int, int, int], tuning: SearchTuning | None
 ) -> None:
@@ -394,6 +469,7 @@ async def test_all_words_must_match_else_any_word_ranks(
     assert await search(db, c, ["lean"], tuning=tuning) == []
 
 
+@BOTH
 async def test_limit(db: Database, archive: Archive, cafe: tuple[int, int, int]) -> None:
     c, rene, _ = cafe
     for i in range(8):
@@ -457,9 +533,12 @@ FORMS = [
     ("en", "Two studies compared", "study"),
     ("en", "Libraries we like", "library"),
 ]
+# The newer Snowball Dutch of PyStemmer (SQLite) takes these together, the
+# older one of PostgreSQL 15 does not (werkt: werkt, werken: werk).
+POSTGRES_DUTCH_MISSES = {"werkt", "maken"}
 
 
-@pytest.mark.parametrize("tuning", [None, FORCED], ids=["default", "forced"])
+@TUNED
 @pytest.mark.parametrize(("language", "written", "searched"), FORMS)
 async def test_singular_plural_and_verb_forms_find_each_other(
     db: Database, archive: Archive, language: str, written: str, searched: str,
@@ -469,22 +548,31 @@ async def test_singular_plural_and_verb_forms_find_each_other(
     rene = await archive.member("rene")
     post = await archive.post(c, rene, written, "verder niets")
     await archive.post(c, rene, "Iets anders", "over thee en taart")
-    assert await search(db, c, [searched], tuning=tuning) == [post], (written, searched)
+    # The difference is known (and in the README): if PostgreSQL's stemmer
+    # catches up, this fails and the exception can go.
+    expected = [] if on_postgres(db) and searched in POSTGRES_DUTCH_MISSES else [post]
+    assert await search(db, c, [searched], tuning=tuning) == expected, (written, searched)
 
 
+@BOTH
 async def test_stems_follow_the_community_language(
     db: Database, archive: Archive, cafe: tuple[int, int, int]
 ) -> None:
-    """English alone does not take Dutch verb forms together; Dutch does."""
+    """English alone does not take Dutch forms together; Dutch does."""
     english, rene, _ = cafe
     dutch = await archive.community("Koffiehoek", "nl")
-    await archive.post(english, rene, "Samen werken", "aan kennis")
-    in_dutch = await archive.post(dutch, rene, "Samen werken", "aan kennis")
-    assert await search(db, english, ["werkt"]) == []
-    assert await search(db, dutch, ["werkt"]) == [in_dutch]
+    await archive.post(english, rene, "Vergaderingen", "aan kennis")
+    in_dutch = await archive.post(dutch, rene, "Vergaderingen", "aan kennis")
+    assert await search(db, english, ["vergadering"]) == []
+    assert await search(db, dutch, ["vergadering"]) == [in_dutch]
+    if not on_postgres(db):  # (see POSTGRES_DUTCH_MISSES)
+        await archive.post(english, rene, "Samen werken", "aan kennis")
+        werken = await archive.post(dutch, rene, "Samen werken", "aan kennis")
+        assert await search(db, english, ["werkt"]) == []
+        assert await search(db, dutch, ["werkt"]) == [werken]
 
 
-@pytest.mark.parametrize("tuning", [None, FORCED], ids=["default", "forced"])
+@TUNED
 async def test_a_prefix_finds_every_word_starting_with_it(
     db: Database, archive: Archive, tuning: SearchTuning | None
 ) -> None:
@@ -513,6 +601,7 @@ async def test_a_prefix_finds_every_word_starting_with_it(
 
 
 @pytest.mark.parametrize("word", ["*", "**", "k*", "ko*", "*koffie", "koffie**", "*ko*"])
+@BOTH
 async def test_short_or_bare_prefixes_are_plain_words(
     db: Database, archive: Archive, cafe: tuple[int, int, int], word: str
 ) -> None:
@@ -571,6 +660,7 @@ async def hits(db: Database, community_id: int, words: list[str]) -> list[Hit]:
         return await search_posts(s, community_id, words)
 
 
+@BOTH
 async def test_snippets_mark_the_matched_words(db: Database, archive: Archive) -> None:
     c = await archive.community("Kenniscafé", "nl")
     rene = await archive.member("rene")
@@ -589,6 +679,7 @@ async def test_snippets_mark_the_matched_words(db: Database, archive: Archive) -
     assert len(text) <= 220 and len(text.split()) <= 26
 
 
+@BOTH
 async def test_snippet_of_a_title_or_tag_match_and_of_markup(
     db: Database, archive: Archive, cafe: tuple[int, int, int]
 ) -> None:
@@ -619,6 +710,7 @@ async def repositories(
     return directory, SqlArchive(db, clock), community, author
 
 
+@BOTH
 async def test_comments_and_tags_find_the_post(db: Database) -> None:
     """Through the archive repository: a comment added or edited, or tags
     changed, reach the search in the same transaction."""
@@ -648,14 +740,35 @@ async def test_comments_and_tags_find_the_post(db: Database) -> None:
     assert await found("appeltaart") == [saved.number]  # comments stay indexed
 
 
+@BOTH
+async def test_links_their_words_and_titles_find_the_post(
+    db: Database, archive: Archive, cafe: tuple[int, int, int]
+) -> None:
+    """A link's words are words (on PostgreSQL too, whose parser would make
+    one token of a URL), and a fetched page title is searched with the body."""
+    c, rene, _ = cafe
+    post = await archive.post(c, rene, "Slides", "zie https://example.org/kennis-delen?x=1 en mail rene@kenniscafe.nl")
+    await archive.post(c, rene, "Anders", "niets")
+    async with db.write() as s:
+        s.add(PostLink(post_id=post, position=0, url="https://example.org/kennis-delen?x=1",
+                       title="Stroopwafels bakken: een handleiding"))
+        await s.flush()
+        await post_written(s, post)
+    for words in (["example"], ["kennis-delen"], ["delen"], ["kenniscafe"], ["stroopwafel"],
+                  ["handleid*"]):
+        assert await search(db, c, words) == [post], words
+
+
+@BOTH
 async def test_a_language_change_reindexes_the_community(db: Database) -> None:
     directory, repo, community, author = await repositories(db, "en")
-    await repo.create_post(NewPost(community.id, author.id, "Samen werken", "aan kennis", (), (), START))
-    assert await search(db, community.id, ["werkt"]) == []
+    await repo.create_post(NewPost(community.id, author.id, "Vergaderingen", "aan kennis", (), (), START))
+    assert await search(db, community.id, ["vergadering"]) == []
     await directory.ensure_community("Kenniscafé", "Europe/Amsterdam", "nl")
-    assert len(await search(db, community.id, ["werkt"])) == 1
+    assert len(await search(db, community.id, ["vergadering"])) == 1
 
 
+@BOTH
 async def test_a_prefix_matches_words_as_written_never_stems(
     db: Database, archive: Archive, cafe: tuple[int, int, int]
 ) -> None:
@@ -667,42 +780,64 @@ async def test_a_prefix_matches_words_as_written_never_stems(
     assert await search(db, c, ["happ*"]) == [happy]
 
 
+async def seed_old_archive(db: Database, revision: str) -> tuple[int, list[int]]:
+    """Migrate to ``revision`` and write an archive there, as a bot of that
+    time did: a live post, a removed one, and one whose tag and comment say
+    what it is about. Returns the community and the posts."""
+    await db.run_sync(lambda conn: command.upgrade(alembic_config(conn), revision))
+    async with db.write() as s:
+        community = Community(name="Kenniscafé", language="nl", created_at=START)
+        author = Member(display_name="rene", created_at=START)
+        for row in (community, author):
+            s.add(row)
+        await s.flush()
+        assert community.id is not None and author.id is not None
+        posts = [
+            Post(community_id=community.id, number=n, title=title, body=body, author_id=author.id,
+                 created_at=START, updated_at=START, removed_at=removed)
+            for n, (title, body, removed) in enumerate(
+                [("Vrijwilligers gezocht", "voor de bar", None),
+                 ("Koffietafels", "verslag", START),
+                 ("Notulen", "niets bijzonders", None)], 1)
+        ]
+        tag = Tag(community_id=community.id, name="werving")
+        for row in (*posts, tag):
+            s.add(row)
+        await s.flush()
+        assert posts[2].id is not None and tag.id is not None
+        s.add(PostTag(post_id=posts[2].id, tag_id=tag.id))
+        s.add(Comment(post_id=posts[2].id, member_id=author.id, body="Ik neem stroopwafels mee",
+                      created_at=START))
+    if revision >= "0010":
+        # From 0010 on, the bot indexed what it wrote (0010's form: terms).
+        await db.run_sync(lambda conn: index_all(
+            lambda statement, params: conn.execute(text(statement), params).all(),
+            lambda statement, rows: conn.execute(text(statement), rows),
+        ))
+    ids = [post.id for post in posts]
+    assert None not in ids
+    assert community.id is not None
+    return community.id, [post_id for post_id in ids if post_id is not None]
+
+
+async def assert_old_archive_found(db: Database, community: int, posts: list[int]) -> None:
+    assert await search(db, community, ["vrijwilliger"]) == [posts[0]]
+    assert await search(db, community, ["vrijwil*"]) == [posts[0]]
+    assert await search(db, community, ["stroopwafel"]) == [posts[2]]
+    assert await search(db, community, ["werving"]) == [posts[2]]
+    assert await search(db, community, ["koffietafel"]) == []
+
+
 async def test_the_migration_indexes_an_existing_archive(database_url: str) -> None:
-    """Migration 0010 on a database full of posts (as 0009 left it): their
-    words, comments and tags are searched by stem; removed posts are not.
-    It also goes back and forth."""
+    """Migrations 0010 (and 0011 on PostgreSQL) on a database full of posts
+    (as 0009 left it): their words, comments and tags are searched by stem;
+    removed posts are not. It also goes back and forth."""
     db = Database(database_url)
     try:
-        await db.run_sync(lambda conn: command.upgrade(alembic_config(conn), "0009"))
-        async with db.write() as s:
-            community = Community(name="Kenniscafé", language="nl", created_at=START)
-            author = Member(display_name="rene", created_at=START)
-            for row in (community, author):
-                s.add(row)
-            await s.flush()
-            assert community.id is not None and author.id is not None
-            posts = [
-                Post(community_id=community.id, number=n, title=title, body=body, author_id=author.id,
-                     created_at=START, updated_at=START, removed_at=removed)
-                for n, (title, body, removed) in enumerate(
-                    [("Vrijwilligers gezocht", "voor de bar", None),
-                     ("Koffietafels", "verslag", START),
-                     ("Notulen", "niets bijzonders", None)], 1)
-            ]
-            tag = Tag(community_id=community.id, name="werving")
-            for row in (*posts, tag):
-                s.add(row)
-            await s.flush()
-            assert posts[2].id is not None and tag.id is not None
-            s.add(PostTag(post_id=posts[2].id, tag_id=tag.id))
-            s.add(Comment(post_id=posts[2].id, member_id=author.id, body="Ik neem stroopwafels mee",
-                          created_at=START))
+        community, posts = await seed_old_archive(db, "0009")
         for _ in range(2):
             await db.migrate()
-            assert await search(db, community.id, ["vrijwilliger"]) == [posts[0].id]
-            assert await search(db, community.id, ["stroopwafel"]) == [posts[2].id]
-            assert await search(db, community.id, ["werving"]) == [posts[2].id]
-            assert await search(db, community.id, ["koffietafel"]) == []
+            await assert_old_archive_found(db, community, posts)
             await db.run_sync(lambda conn: command.downgrade(alembic_config(conn), "0009"))
     finally:
         await db.dispose()
@@ -928,58 +1063,170 @@ async def test_post_written_is_harmless_for_unknown_or_deleted_posts(
 
 
 # --------------------------------------------------------------------------
-# PostgreSQL fallback (skipped when no server is reachable)
+# PostgreSQL's own full-text search (skipped when no server is reachable)
 # --------------------------------------------------------------------------
 
 @pytest.fixture
-async def pg_db(postgres_url: str) -> AsyncIterator[Database]:
-    database = Database(postgres_url)
+async def pg_db(request: pytest.FixtureRequest) -> AsyncIterator[Database]:
+    database = await pg_database(request)
     try:
-        await database.migrate()
         yield database
     finally:
         await database.dispose()
 
 
-async def test_postgresql_fallback(pg_db: Database) -> None:
-    archive = Archive(pg_db)
-    c = await archive.community("Kenniscafé")
-    rene, martin = await archive.member("rene"), await archive.member("martin")
-    title = await archive.post(c, rene, "Koffietafel", "verslag van het café", tags=["x"])
-    body = await archive.post(c, martin, "Verslag", "koffietafel in het cafe")
-    gone = await archive.post(c, rene, "Koffietafel", "koffietafel koffietafel")
-    await archive.remove(gone)
-    other = await archive.community("Elders")
-    await archive.post(other, rene, "Koffietafel", "koffietafel")
-    assert await search(pg_db, c, ["koffietafel"]) == [title, body]
-    assert set(await search(pg_db, c, ["CAFÉ"])) == {title, body}
-    assert await search(pg_db, c, ["koffietafel"], author_id=martin) == [body]
-    assert await search(pg_db, c, ["koffietafel"], tag="x") == [title]
-    assert await search(pg_db, c, ["koffietafel", "slides"]) == [title, body]  # OR fallback
-    assert await search(pg_db, c, [], author_id=rene) == [title]
-    for word in NASTY:
-        assert isinstance(await search(pg_db, c, [word]), list), word
-    async with pg_db.write() as s:
-        await post_written(s, title)
-        await rebuild_search_lists(s)
+async def plan_of(db: Database, community_id: int, words: list[str]) -> str:
+    """PostgreSQL's plan for the search of ``words`` (all must match), with
+    sequential scans priced out: on a few thousand rows reading them all
+    is cheaper, and the question is whether the index can answer."""
+    statement, params = search_sql(
+        Filter(community_id, None, None), query_words(words), "nl", require_all=True, limit=5
+    )
+    async with db.read() as s:
+        await s.execute(text("SET LOCAL enable_seqscan = off"))
+        rows = (await s.execute(text("EXPLAIN " + statement), params)).all()
+    return "\n".join(str(row[0]) for row in rows)
 
 
-async def test_postgresql_understands_the_language(pg_db: Database) -> None:
-    """Same matching as SQLite: stems, prefixes as written, comments, tags."""
+async def test_postgresql_answers_from_its_gin_index(pg_db: Database) -> None:
+    """Among thousands of posts, the GIN index finds the few with a word
+    (prefixes and several words too)."""
     archive = Archive(pg_db)
     c = await archive.community("Kenniscafé", "nl")
     rene = await archive.member("rene")
-    tafels = await archive.post(c, rene, "Koffietafels", "vrijwilligers gezocht, a happy team", tags=["werving"])
-    await archive.post(c, rene, "Thee", "verslag van de vergadering")
-    for words in (["koffietafel"], ["vrijwilliger"], ["koffie*"], ["vrijwillig*"], ["werving"],
-                  ["koffie*", "vrijwilligers"], ["team"]):
-        assert await search(pg_db, c, words) == [tafels], words
-    # A prefix matches words as written, never stems (happy's is happi).
-    assert await search(pg_db, c, ["happi*"]) == []
-    assert await search(pg_db, c, ["koffietafelsje*"]) == []
     async with pg_db.write() as s:
-        s.add(Comment(post_id=tafels, member_id=rene, body="Ik neem stroopwafels mee", created_at=START))
-        await s.flush()
-        await post_written(s, tafels)
-    [hit] = await hits(pg_db, c, ["stroopwafel"])
-    assert hit.post_id == tafels and marked(hit.snippet) == ["stroopwafels"]
+        await s.execute(
+            text(
+                "INSERT INTO post (community_id, number, title, body, author_id, created_at, updated_at)"
+                " SELECT :c, n, 'Verslag ' || n, 'koffie en thee, deel ' || n, :a, :at, :at"
+                " FROM generate_series(1, 3000) AS n"
+            ),
+            {"c": c, "a": rene, "at": START},
+        )
+        await index_posts(await Sql.of(s), c)
+    wafels = await archive.post(c, rene, "Stroopwafels", "bij de koffie")
+    async with pg_db.write() as s:
+        await s.execute(text("ANALYZE post"))
+        await s.execute(text("ANALYZE search_text"))
+    for words in (["stroopwafel"], ["stroop*"], ["stroopwafels", "koffie"]):
+        plan = await plan_of(pg_db, c, words)
+        assert "Bitmap Index Scan on ix_search_text_document" in plan, plan
+        assert "Seq Scan on search_text" not in plan, plan
+        assert await search(pg_db, c, words) == [wafels], words
+    assert len(await search(pg_db, c, ["koffie"], limit=10)) == 10
+
+
+async def test_postgresql_folds_accents_itself(pg_db: Database) -> None:
+    """unaccent in every configuration: café = cafe in posts and searches,
+    however the accent was typed, and in prefixes too."""
+    archive = Archive(pg_db)
+    c = await archive.community("Kenniscafé", "nl")
+    rene = await archive.member("rene")
+    brulee = await archive.post(c, rene, "Crème brûlée", "in het Ærø-café aan de Straße")
+    decomposed = await archive.post(c, rene, "Cafe\u0301", "Reu\u0308nie")
+    for words in (["creme", "brulee"], ["CRÈME", "BRÛLÉE"], ["brûl*"], ["brul*"], ["aero"],
+                  ["ærø"], ["strasse"], ["straße"]):
+        assert await search(pg_db, c, words) == [brulee], words
+    for words in (["reunie"], ["reünie"], ["reu*"]):
+        assert await search(pg_db, c, words) == [decomposed], words
+    assert set(await search(pg_db, c, ["cafe"])) == {brulee, decomposed}
+    assert set(await search(pg_db, c, ["CAFÉ"])) == {brulee, decomposed}
+
+
+async def test_postgresql_stems_dutch_and_english(pg_db: Database) -> None:
+    """A Dutch community's posts are stemmed in Dutch and in English; an
+    English one's in English only. No stop words: "de" is a word too."""
+    archive = Archive(pg_db)
+    dutch = await archive.community("Kenniscafé", "nl")
+    english = await archive.community("Knowledge café", "en")
+    rene = await archive.member("rene")
+    post = await archive.post(
+        dutch, rene, "Vrijwilligers gezocht", "voor de koffietafels en vergaderingen; volunteering"
+    )
+    await archive.post(dutch, rene, "Iets anders", "over thee")
+    for word in ("vrijwilliger", "vrijwilligers", "koffietafel", "vergadering", "volunteer",
+                 "volunteers", "de"):
+        assert await search(pg_db, dutch, [word]) == [post], word
+    in_english = await archive.post(english, rene, "Volunteers", "for the vergaderingen")
+    for word in ("volunteering", "volunteer"):
+        assert await search(pg_db, english, [word]) == [in_english], word
+    assert await search(pg_db, english, ["vergadering"]) == []
+
+
+HOSTILE = [
+    "'", "''", "'koffie'", ":", "koffie:", ":*", "koffie:*", "koffie:*AB", "koffie:A", "&", "|",
+    "!", "!koffie", "<->", "<1>", "koffie<->thee", "koffie <2> thee", "(", ")", "(koffie | thee)",
+    "koffie&thee", "koffie|thee", "!!", "\\", "\\'", "koffie\\", "\\*", "\x00", "koffie\x00thee",
+    "'koffie'*", "koffie'*", "ko&ffie*", "&*", "'; DROP TABLE post; --", "\ue000", "\ue000koffie",
+    "\u200b", "?!.,;", "*" * 100, "a" * 20_000, "koffie " * 2_500, "a-" * 10_000,
+    "!@#$%^&*()<>:'|\\" * 1_250,
+]
+
+
+async def test_postgresql_never_reads_user_text_as_tsquery(pg_db: Database) -> None:
+    """Operators, quotes, backslashes, NUL, huge words: plain words or
+    punctuation, never tsquery syntax, never an error."""
+    archive = Archive(pg_db)
+    c = await archive.community("Kenniscafé", "nl")
+    rene = await archive.member("rene")
+    both = await archive.post(c, rene, "Koffie thee", "koffie en thee")
+    koffie = await archive.post(c, rene, "Koffie", "zwart")
+    for word in HOSTILE:
+        assert isinstance(await search(pg_db, c, [word]), list), word[:40]
+        assert isinstance(await search(pg_db, c, [word, "koffie"]), list), word[:40]
+    assert isinstance(await search(pg_db, c, HOSTILE), list)
+    assert isinstance(await hits(pg_db, c, HOSTILE[:16]), list)
+    # Operators are punctuation: the words around them are a phrase.
+    for word in ("koffie&thee", "koffie|thee", "koffie<->thee", "(koffie | thee)", "koffie:thee"):
+        assert await search(pg_db, c, [word]) == [both], word
+    assert await search(pg_db, c, ["!koffie"]) == [koffie, both]
+    assert await search(pg_db, c, ["'koffie'*"]) == [koffie, both]
+    # A word too long for PostgreSQL to index matches nothing: all words
+    # must match, so the other word ranks alone.
+    assert await search(pg_db, c, ["a" * 20_000]) == []
+    assert await search(pg_db, c, ["thee", "a" * 20_000]) == [both]
+
+
+async def test_postgresql_ranks_titles_first_then_newer_posts(pg_db: Database) -> None:
+    archive = Archive(pg_db)
+    c = await archive.community("Kenniscafé", "nl")
+    rene = await archive.member("rene")
+    in_title = await archive.post(c, rene, "Koffietafel", "verslag van vrijdag")
+    in_body = await archive.post(c, rene, "Verslag", "van de koffietafel")
+    in_body_too = await archive.post(c, rene, "Verslag", "van de koffietafel")
+    for words in (["koffietafel"], ["koffietafels"], ["koffie*"], ["KOFFIETAF*"]):
+        assert await search(pg_db, c, words) == [in_title, in_body_too, in_body], words
+
+
+async def test_postgresql_finds_an_archive_indexed_by_0010(postgres_url: str) -> None:
+    """A PostgreSQL database of 0010 (search_text holding Python's terms)
+    with posts: after 0011 its posts are found by PostgreSQL's own search;
+    downgraded, search_text holds the terms again."""
+    db = Database(postgres_url)
+    try:
+        community, posts = await seed_old_archive(db, "0010")
+
+        async def first_title() -> str:
+            async with db.read() as s:
+                return str((await s.execute(
+                    text("SELECT title FROM search_text WHERE post_id = :id"), {"id": posts[0]}
+                )).scalar_one())
+
+        assert "_vrijwilligers" in await first_title()
+        await db.migrate()
+        assert await first_title() == "Vrijwilligers gezocht"
+        async with db.read() as s:
+            configs = (await s.execute(text("SELECT DISTINCT config::text FROM search_text"))).all()
+        assert configs == [("kenniscafe_dutch",)]
+        await assert_old_archive_found(db, community, posts)
+        await db.run_sync(lambda conn: command.downgrade(alembic_config(conn), "0010"))
+        assert "_vrijwilligers" in await first_title()
+        async with db.read() as s:
+            left = (await s.execute(
+                text("SELECT count(*) FROM pg_ts_config WHERE cfgname LIKE 'kenniscafe%'")
+            )).scalar_one()
+        assert left == 0
+        await db.migrate()
+        await assert_old_archive_found(db, community, posts)
+    finally:
+        await db.dispose()

@@ -585,9 +585,10 @@ class FakeSlack:
         """Whether a Socket Mode client is connected now."""
         return bool(self._sockets)
 
-    async def wait_connected(self, timeout: float = 5) -> None:
-        """Wait until a Socket Mode client is connected (and got ``hello``)."""
-        await self._wait(lambda: True if self._sockets else None, timeout, "Socket Mode connection")
+    async def wait_connected(self, timeout: float = 5, *, clients: int = 1) -> None:
+        """Wait until ``clients`` Socket Mode clients are connected (and got ``hello``)."""
+        await self._wait(lambda: True if len(self._sockets) >= clients else None, timeout,
+                         f"{clients} Socket Mode connection(s)")
 
     async def push(
         self,
@@ -597,8 +598,11 @@ class FakeSlack:
         retry_attempt: int = 0,
         retry_reason: str = "",
         accepts_response_payload: bool | None = None,
+        connection: int = -1,
     ) -> str:
-        """Send an envelope to the newest connected client; its envelope_id.
+        """Send an envelope to a connected client (the newest, unless
+        ``connection`` picks another by its place in the order they
+        connected); its envelope_id.
 
         ``accepts_response_payload`` defaults to Slack's: true for slash
         commands and view submissions / block suggestions. ``retry_attempt``
@@ -619,7 +623,7 @@ class FakeSlack:
         if envelope_type == "events_api":
             message.update(retry_attempt=retry_attempt, retry_reason=retry_reason)
         self._envelopes[envelope_id] = _Envelope(envelope_id, envelope_type, time.monotonic())
-        await self._sockets[-1].send_json(message)
+        await self._sockets[connection].send_json(message)
         return envelope_id
 
     async def wait_for_ack(

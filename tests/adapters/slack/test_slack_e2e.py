@@ -36,10 +36,10 @@ SECRET = "signing-secret"
 
 
 @asynccontextmanager
-async def slack_bot(fake: FakeSlack, db_path: Path, *, mode: str = "socket",
-                    port: int = 0) -> AsyncIterator[tuple[Bot, SlackAdapter]]:
+async def slack_bot(fake: FakeSlack, db_path: Path, *, mode: str = "socket", port: int = 0,
+                    database: str | None = None) -> AsyncIterator[tuple[Bot, SlackAdapter]]:
     settings = Settings.model_validate({
-        "bot": {"database": sqlite_url_for_path(db_path)},
+        "bot": {"database": database or sqlite_url_for_path(db_path)},
         "communities": [{"name": "Kenniscafé", "managers": [ORGANIZER], "rooms": ["*"]}],
         "slack": {"enabled": True, "mode": mode, "bot_token": "xoxb-test", "app_token": "xapp-test",
                   "signing_secret": SECRET, "api_url": fake.api_url, "http_port": port or 3000},
@@ -269,3 +269,30 @@ async def test_a_signed_slash_command_replayed_over_http_runs_once(fake: FakeSla
         await fake.wait_for_call("chat.postMessage", lambda c: "Saved #1" in posted_text(c))
         await asyncio.sleep(0.5)
     assert len([c for c in fake.calls_to("chat.postMessage") if "Saved #" in posted_text(c)]) == 1
+
+
+async def test_two_processes_on_one_database_share_the_slack_events(
+    fake: FakeSlack, tmp_path: Path, postgres_url: str
+) -> None:
+    """Two bots on one PostgreSQL database, each with its own Socket Mode
+    connection, as two processes would be: Slack spreads the events over
+    both, and sends a retried event to either. Every event is answered,
+    once, and the posts are numbered without a gap or a double."""
+    async with slack_bot(fake, tmp_path / "a.db", database=postgres_url), \
+            slack_bot(fake, tmp_path / "b.db", database=postgres_url):
+        await fake.wait_connected(clients=2)
+        pushed = []
+        for n in range(6):
+            event = message_event(f"!kc post Gedeeld {n} | spread over two", MEMBER, CHANNEL,
+                                  f"1700000100.{n:06d}", event_id=f"Ev0SHARED{n}")
+            for attempt in range(2):  # the first try to one, Slack's retry to the other
+                pushed.append(await fake.push("events_api", event, retry_attempt=attempt,
+                                              retry_reason="timeout" if attempt else "", connection=(n + attempt) % 2))
+        for envelope in pushed:
+            await fake.wait_for_ack(envelope)
+        for n in range(6):
+            await fake.wait_for_call("chat.postMessage", lambda c, n=n: f"“Gedeeld {n}”" in posted_text(c))
+        await asyncio.sleep(0.5)
+    saved = sorted(posted_text(c) for c in fake.calls_to("chat.postMessage") if "Saved #" in posted_text(c))
+    assert len(saved) == 6
+    assert sorted(text.split()[1] for text in saved) == [f"#{n}" for n in range(1, 7)]
