@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from adapters.log_redaction import LogRedaction
 from adapters.startup import StartupError
 from bot.config import ConfigError, Settings, check_config_file, load_settings
-from storage.engine import Database, DatabaseUnusable, sqlite_url_for_path
+from storage.engine import Database, DatabaseUnusable, printable_url, sqlite_url_for_path
 
 DEFAULT_CONFIG = Path("bot.toml")
 
@@ -88,7 +88,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
             await db.dispose()
 
     asyncio.run(migrate())
-    print(f"Database is up to date: {settings.bot.database}")
+    print(f"Database is up to date: {printable_url(settings.bot.database)}")
     return 0
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import sys
 
-from storage.migrate_data import MigrationRefused, Moved, migrate_data, shown
+from storage.engine import printable_url
+from storage.migrate_data import MigrationRefused, Moved, migrate_data
 
 
 async def migrate_data_between(source: str, target: str) -> int:
@@ -21,9 +22,9 @@ async def migrate_data_between(source: str, target: str) -> int:
     communities = f"{len(moved.communities)} {'community' if len(moved.communities) == 1 else 'communities'}"
     if not moved.matches:
         differ = ", ".join(c.table for c in moved.counts if not c.matches)
-        print(f"kenniscafe: the counts differ ({differ}): do not switch to {shown(target)}", file=sys.stderr)
+        print(f"kenniscafe: the counts differ ({differ}): do not switch to {printable_url(target)}", file=sys.stderr)
         return 1
-    print(f"Moved {communities} ({names}) from {shown(source)} to {shown(target)} "
+    print(f"Moved {communities} ({names}) from {printable_url(source)} to {printable_url(target)} "
           f"in {moved.seconds:.1f} s; every count matches.")
     return 0
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.exportfile import as_csv, as_json
-from storage.engine import Database
+from storage.engine import Database, printable_url
 from storage.transfer import TransferRefused, export_community, import_community
 
 
@@ -59,5 +59,5 @@ async def import_from(settings: Settings, file: Path) -> int:
         return 1
     finally:
         await db.dispose()
-    print(f"Imported {name} into {settings.bot.database}.")
+    print(f"Imported {name} into {printable_url(settings.bot.database)}.")
     return 0

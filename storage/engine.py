@@ -420,6 +420,14 @@ def _ensure_parent_folder(url: str) -> None:
         raise DatabaseUnusable(f"cannot create the database {path}: {error.strerror or error}") from error
 
 
+def printable_url(url: str) -> str:
+    """A database URL fit to print or log: its password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(not a URL)"
+
+
 def _unusable(url: str, error: BaseException) -> str:
     """One line on why a database cannot be used."""
     reason = str(getattr(error, "orig", None) or error).splitlines()[0]
@@ -428,7 +436,7 @@ def _unusable(url: str, error: BaseException) -> str:
         if "not a database" in reason:
             return f"{path} is not a SQLite database ({reason}); give the path of a database, or of a new file"
         return f"cannot use the database {path}: {reason}"
-    return f"cannot use the database {make_url(url).render_as_string(hide_password=True)}: {reason}"
+    return f"cannot use the database {printable_url(url)}: {reason}"
 
 
 # What to say when a PostgreSQL URL is configured on an install without asyncpg.

@@ -36,7 +36,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from storage.engine import Database, DbSession
+from storage.engine import Database, DbSession, printable_url
 from storage.search import index_posts, rebuild_search_lists
 from storage.sql import Sql, dialect_of
 
@@ -101,18 +101,10 @@ def database_url(text: str) -> str:
         return url.render_as_string(hide_password=False)
     if backend == "postgresql" and driver in ("asyncpg", "psycopg", "psycopg2"):
         if not url.database:
-            raise MigrationRefused(f"{shown(text)} names no database (postgresql+asyncpg://USER@HOST/NAME)")
+            raise MigrationRefused(f"{printable_url(text)} names no database (postgresql+asyncpg://USER@HOST/NAME)")
         return url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
     raise MigrationRefused(f"{url.drivername}:// is not a database this bot runs on "
                            "(sqlite:///PATH or postgresql+asyncpg://USER@HOST/NAME)")
-
-
-def shown(url: str) -> str:
-    """The URL to print: its password hidden."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "(not a URL)"
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -144,11 +136,11 @@ async def migrate_data(source_url: str, target_url: str, *, batch: int = BATCH) 
         held = [count for count in await _counts(target, [t.name for t in tables()]) if count[1]]
         if held:
             what = ", ".join(f"{name} {rows}" for name, rows in held[:4])
-            raise MigrationRefused(f"{shown(target_url)} already holds data ({what}); "
+            raise MigrationRefused(f"{printable_url(target_url)} already holds data ({what}); "
                                    "migrate into an empty database")
         moved = Moved(await _communities(source))
         if not moved.communities:
-            raise MigrationRefused(f"{shown(source_url)} holds no community: nothing to move")
+            raise MigrationRefused(f"{printable_url(source_url)} holds no community: nothing to move")
         try:
             await _copy(source, target, batch)
         except SQLAlchemyError as error:

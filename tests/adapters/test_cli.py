@@ -110,6 +110,15 @@ def test_migrate_creates_the_schema(tmp_path: Path) -> None:
     assert "up to date" in result.stdout
 
 
+def test_migrate_never_prints_the_database_password(postgres_url: str) -> None:
+    # The local server trusts loopback, so any password gets in: what is said of it matters.
+    with_password = postgres_url.replace("postgres@", "postgres:hunter2-secret@", 1)
+    result = kenniscafe("migrate", "--db", with_password)
+    assert result.returncode == 0, result.stderr
+    assert "up to date" in result.stdout and "***@" in result.stdout
+    assert "hunter2" not in result.stdout + result.stderr
+
+
 def test_the_database_and_data_folder_are_private(tmp_path: Path) -> None:
     result = kenniscafe("console", "--db", str(tmp_path / "new" / "kc.db"), stdin="!kc help\n", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
