@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NoReturn
 
 import asyncpg
 import pytest
@@ -80,7 +81,10 @@ POSTGRES_SERVER = os.environ.get("KENNISCAFE_TEST_PG", "postgresql+asyncpg://pos
 # Which database the bot under test uses: --engine, else KENNISCAFE_TEST_ENGINE, else SQLite.
 ENGINE = {"name": os.environ.get("KENNISCAFE_TEST_ENGINE", "sqlite")}
 _TEMPLATE = f"kenniscafe_template_{os.getpid()}"
-_created: dict[Path, str] = {}
+_created: dict[Path, str] = {}  # the bot's database of each test's db_path (--engine postgresql)
+_copies: list[str] = []  # every copy of the template made in this run
+# What a missing server raises where a test would rather be skipped.
+NO_SERVER = (TimeoutError, OSError, asyncpg.PostgresError)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -102,12 +106,20 @@ def database_url_for(db_path: Path) -> str:
     if ENGINE["name"] != "postgresql":
         return sqlite_url_for_path(db_path)
     if db_path not in _created:
-        if not _created:
-            _make_template()
-        name = f"kenniscafe_test_{uuid.uuid4().hex[:12]}"
-        _postgres_admin(f'CREATE DATABASE "{name}" TEMPLATE "{_TEMPLATE}"')
-        _created[db_path] = name
-    return f"{POSTGRES_SERVER}/{_created[db_path]}"
+        _created[db_path] = migrated_copy()
+    return _created[db_path]
+
+
+def migrated_copy() -> str:
+    """The URL of a new PostgreSQL database, a copy of this run's migrated
+    template (made at first use; copying is much faster than migrating),
+    dropped at the end of the run. Raises when no server answers."""
+    if not _copies:
+        _make_template()
+    name = f"kenniscafe_test_{uuid.uuid4().hex[:12]}"
+    _postgres_admin(f'CREATE DATABASE "{name}" TEMPLATE "{_TEMPLATE}"')
+    _copies.append(name)
+    return f"{POSTGRES_SERVER}/{name}"
 
 
 def _make_template() -> None:
@@ -128,9 +140,9 @@ def _make_template() -> None:
 
 @pytest.fixture(autouse=True, scope="session")
 def _drop_test_databases() -> Iterator[None]:
-    """Drop the PostgreSQL databases of a ``--engine postgresql`` run at its end."""
+    """Drop the template's copies, and the template, at the end of the run."""
     yield
-    for name in [*_created.values(), *([_TEMPLATE] if _created else [])]:
+    for name in [*_copies, *([_TEMPLATE] if _copies else [])]:
         _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -161,6 +173,11 @@ async def migrated(url: str) -> AsyncIterator[Database]:
         await db.dispose()
 
 
+def skip_without_server(problem: BaseException) -> NoReturn:
+    """Skip the test: no PostgreSQL server answers here (CI machines have one)."""
+    pytest.skip(f"no PostgreSQL server at {POSTGRES_SERVER} ({problem}); CI machines have one")
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database on the local server, dropped afterwards;
@@ -168,8 +185,8 @@ def postgres_url() -> Iterator[str]:
     name = f"kenniscafe_test_{uuid.uuid4().hex[:12]}"
     try:
         _postgres_admin(f'CREATE DATABASE "{name}"')
-    except (TimeoutError, OSError, asyncpg.PostgresError) as problem:
-        pytest.skip(f"no PostgreSQL server at {POSTGRES_SERVER} ({problem}); CI machines have one")
+    except NO_SERVER as problem:
+        skip_without_server(problem)
     try:
         yield f"{POSTGRES_SERVER}/{name}"
     finally:

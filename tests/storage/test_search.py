@@ -14,13 +14,11 @@ database.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import os
 import random
 import sqlite3
-from collections.abc import AsyncIterator, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -56,7 +54,7 @@ from storage.search.postgres import search_sql
 from storage.search.sql import Filter
 from storage.search.tokens import token_spans, tokens_of
 from storage.sql import Sql
-from tests.conftest import POSTGRES_SERVER, _postgres_admin
+from tests.conftest import NO_SERVER, migrated_copy, skip_without_server
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -69,38 +67,13 @@ FORCED = SearchTuning(selective_df=0, scan_df=0, list_size=3, window=4, plain_bu
 # Fixtures and helpers
 # --------------------------------------------------------------------------
 
-@pytest.fixture(scope="session")
-def pg_template() -> Iterator[str]:
-    """A migrated PostgreSQL database, made once: copying it is three times
-    faster than migrating each test's database."""
-    name = f"kenniscafe_search_template_{os.getpid()}"
-    _postgres_admin(f'DROP DATABASE IF EXISTS "{name}"')
-    _postgres_admin(f'CREATE DATABASE "{name}"')
-
-    async def migrate() -> None:
-        database = Database(f"{POSTGRES_SERVER}/{name}")
-        try:
-            await database.migrate()
-        finally:
-            await database.dispose()
-
+def pg_database() -> Database:
+    """A PostgreSQL database of the test's own, migrated (a copy of the run's
+    template); the test is skipped when no server answers."""
     try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pool.submit(asyncio.run, migrate()).result()
-        yield name
-    finally:
-        _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-async def pg_database(request: pytest.FixtureRequest) -> Database:
-    """The test's PostgreSQL database (``postgres_url``: skipped when no
-    server answers, dropped afterwards), made a copy of ``pg_template``."""
-    url = str(request.getfixturevalue("postgres_url"))
-    template = request.getfixturevalue("pg_template")
-    name = url.rsplit("/", 1)[1]
-    _postgres_admin(f'DROP DATABASE "{name}"')
-    _postgres_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    return Database(url)
+        return Database(migrated_copy())
+    except NO_SERVER as problem:
+        skip_without_server(problem)
 
 
 @pytest.fixture
@@ -111,7 +84,7 @@ async def db(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Asyn
         database = Database(sqlite_url_for_path(os.path.join(tmp_path, "search.db")))
         await database.migrate()
     else:
-        database = await pg_database(request)
+        database = pg_database()
     try:
         yield database
     finally:
@@ -1067,8 +1040,8 @@ async def test_post_written_is_harmless_for_unknown_or_deleted_posts(
 # --------------------------------------------------------------------------
 
 @pytest.fixture
-async def pg_db(request: pytest.FixtureRequest) -> AsyncIterator[Database]:
-    database = await pg_database(request)
+async def pg_db() -> AsyncIterator[Database]:
+    database = pg_database()
     try:
         yield database
     finally:
