@@ -97,12 +97,7 @@ class Deliverer:
         self.outbox.served.discard(platform)
         self._wake.set()  # lanes pausing before a retry look up and end
         lanes = [lane for lane in self._lanes.values() if lane.rows and lane.rows[0].platform == platform]
-        workers = [lane.worker for lane in lanes if lane.worker is not None]
-        if workers:
-            _, pending = await asyncio.wait(workers, timeout=grace)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+        await _wind_down([lane.worker for lane in lanes if lane.worker is not None], grace)
         left = [row for lane in lanes for row in lane.rows]
         for lane in lanes:
             lane.rows.clear()
@@ -136,19 +131,9 @@ class Deliverer:
         self._wake.set()
         for task in self._background:
             task.cancel()
-        workers = [lane.worker for lane in self._lanes.values() if lane.worker is not None]
-        if workers:
-            _, pending = await asyncio.wait(workers, timeout=grace)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+        await _wind_down([lane.worker for lane in self._lanes.values() if lane.worker is not None], grace)
         await asyncio.gather(*self._background, *self._marking, return_exceptions=True)
-        held = list(self._held)
-        if held:
-            try:
-                await self.outbox.release(held)
-            except Exception:
-                log.exception("could not release %d outbox rows; they wait for their lease to lapse", len(held))
+        await self._hand_back(list(self._held))
         for future in self._settled.values():
             if not future.done():
                 future.set_result("pending")
@@ -336,6 +321,15 @@ class Deliverer:
             except Exception:
                 log.exception("outbox maintenance failed")
             await asyncio.sleep(MAINTENANCE_SECONDS)
+
+
+async def _wind_down(workers: list[asyncio.Task[None]], grace: float) -> None:
+    """Give lane workers ``grace`` seconds to finish their sends, then cancel them."""
+    if workers:
+        _, pending = await asyncio.wait(workers, timeout=grace)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
 
 
 def _retried(row: Queued) -> Queued:
