@@ -35,6 +35,7 @@ from adapters.ops.signups import NotingEvents
 from adapters.page_titles import PageTitleFetcher, fetcher_for
 from adapters.readers import readers_of
 from adapters.startup import StartupError
+from adapters.web.server import WebServer, web_links, web_serving
 from bot.app import Bot, Repositories, RoomMap
 from bot.config import Settings, parse_duration, platform_of
 from bot.delivery import Deliverer
@@ -56,6 +57,7 @@ from storage.repositories.people import SqlPeople
 from storage.repositories.records import SqlRecords
 from storage.repositories.schedule import SqlSchedule
 from storage.repositories.stats import SqlStats
+from storage.repositories.web_access import SqlWebAccess
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +102,7 @@ async def build_bot(settings: Settings, db: Database, clock: Clock, *, limit_com
             pairing_weekday=pairing.weekday if pairing else None,
             pairing_time=pairing.at if pairing else None,
             pairing_weeks=community.pairing_weeks,
+            web_public=community.web.public,
         )
         infos.append(info)
         listed = [room_ref(r) for r in community.rooms if r != "*"]
@@ -117,11 +120,12 @@ async def build_bot(settings: Settings, db: Database, clock: Clock, *, limit_com
         directory=directory, archive=SqlArchive(db, clock), events=events,
         schedule=SqlSchedule(db, events), ledger=SqlLedger(db), outbox=SqlOutbox(db), transactions=db,
         people=SqlPeople(db), pairing=SqlPairing(db), linking=SqlLinking(db), stats=SqlStats(db), records=SqlRecords(db),
+        web=SqlWebAccess(db),
     )
     rate = CommandRateLimit(settings.bot.commands_per_minute if limit_commands else 0, settings.bot.command_burst)
     return Bot(repos, rooms, clock, prefix=settings.bot.prefix, communities=infos,
                keep_for=parse_duration(settings.bot.delivery_expiry), rate_limit=rate,
-               page_titles=fetcher_for(settings.bot.link_titles))
+               page_titles=fetcher_for(settings.bot.link_titles), web=web_links(settings.web))
 
 
 @dataclass
@@ -133,6 +137,7 @@ class Core:
     deliverer: Deliverer
     db: Database
     ops: OpsServer | None = None  # /healthz and /metrics, when [ops] is enabled
+    web: WebServer | None = None  # the web pages, when [web] is enabled
 
     def attach(self, messenger: Messenger) -> None:
         """Deliver on the messenger's platform (and route members' DMs there)."""
@@ -162,8 +167,9 @@ async def running_core(settings: Settings, clock: Clock, *, limit_commands: bool
         bot.on_stored = deliverer.accept
         await deliverer.start()
         try:
-            async with ops_serving(settings.ops, bot, deliverer, db) as ops:
-                yield Core(bot, deliverer, db, ops)
+            async with ops_serving(settings.ops, bot, deliverer, db) as ops, \
+                    web_serving(settings.web, bot, db) as pages:
+                yield Core(bot, deliverer, db, ops, pages)
         finally:
             await deliverer.stop(grace=STOP_DELIVERY_SECONDS)
             if isinstance(bot.page_titles, PageTitleFetcher):

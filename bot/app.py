@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.commands.registry import Context, Registry, Response
-from bot.domain import CommunityInfo, SourceMessage, reading_language
+from bot.domain import CommunityInfo, MemberInfo, SourceMessage, reading_language
 from bot.incoming import (
     Actor,
     ButtonPressed,
@@ -57,6 +57,7 @@ from bot.ports import (
     Schedule,
     Stats,
     Transactions,
+    WebSignIns,
 )
 from bot.ratelimit import CommandRateLimit, Verdict
 from bot.refusal import Refusal, UsageWords
@@ -71,7 +72,9 @@ from bot.services.people import PeopleService, managers_named
 from bot.services.records import RecordsService
 from bot.services.reminders import ReminderService, Send
 from bot.services.stats import StatsService
+from bot.services.web import WebService
 from bot.text import parse_event_number
+from bot.weblinks import WebLinks
 
 log = logging.getLogger(__name__)
 # One INFO line per handled event (platform, event, outcome, duration_ms as fields).
@@ -151,6 +154,7 @@ class Repositories:
     linking: Linking
     stats: Stats
     records: Records
+    web: WebSignIns
 
 
 class _Repeat(Exception):
@@ -173,8 +177,10 @@ class Bot:
 
     def __init__(self, repos: Repositories, rooms: RoomMap, clock: Clock, *, prefix: str = "!kc",
                  communities: Sequence[CommunityInfo] = (), keep_for: timedelta = DEFAULT_KEEP_FOR,
-                 rate_limit: CommandRateLimit | None = None, page_titles: PageTitles | None = None) -> None:
+                 rate_limit: CommandRateLimit | None = None, page_titles: PageTitles | None = None,
+                 web: WebLinks | None = None) -> None:
         self.repos = repos
+        self.web = web  # None: the web pages are off
         self.page_titles = page_titles  # None: link titles are not fetched
         self.rate_limit = rate_limit or CommandRateLimit(per_minute=0, burst=0)
         self.rooms = rooms
@@ -188,8 +194,8 @@ class Bot:
         self.on_stored: Callable[[list[Queued]], None] = lambda rows: None
         # Told what was handled, signed up and knocked (metrics; see bot/observe.py).
         self.observer: Observer = NO_OBSERVER
-        self.archive = ArchiveService(repos.archive, repos.directory)
-        self.events = EventsService(repos.events)
+        self.archive = ArchiveService(repos.archive, repos.directory, web)
+        self.events = EventsService(repos.events, web)
         self.reminders = ReminderService(repos.schedule)
         self.digest = DigestService(repos.schedule, self.events)
         self.people = PeopleService(repos.directory, repos.people)
@@ -199,7 +205,8 @@ class Bot:
         self.registry = Registry()
         self.registry.collect(HelpService(self.registry), self.archive, self.events, self.digest, self.people,
                               self.pairing, self.linking, StatsService(repos.stats, repos.events, self.people),
-                              RecordsService(repos.records, repos.directory, self.people, self.events, by_id))
+                              RecordsService(repos.records, repos.directory, self.people, self.events, by_id),
+                              WebService(repos.web, web))
         self._prefix_re = re.compile(rf"\s*{re.escape(prefix)}(?=\s|$)", re.IGNORECASE)
 
     # -- scheduled work ----------------------------------------------------------
@@ -306,12 +313,13 @@ class Bot:
                                 "event_id": event.event_id})
 
     async def _decide(self, community: CommunityInfo, produce: Produce, claim: Incoming | None = None, *,
-                      always_claim: bool = False) -> list[Queued]:
+                      always_claim: bool = False, via: str = "") -> list[Queued]:
         """One unit of work: what ``produce`` changes, the claim of the event
         (when it changed or answers anything, or ``always_claim``), and the
         messages it returns, stored for delivery. A unit that lost a race
         with another writer (another process took the same key) is run
-        again from the start, up to :data:`UNIT_ATTEMPTS` times."""
+        again from the start, up to :data:`UNIT_ATTEMPTS` times. ``via``
+        names where a decision without an inbound event came from (metrics)."""
         for attempt in range(1, UNIT_ATTEMPTS + 1):
             try:
                 with noting() as notes:
@@ -332,7 +340,7 @@ class Bot:
         # Committed: now what the unit noted counts.
         for kind, value in notes:
             if kind == "signup" and value in _SIGNED_UP:
-                self.observer.signed_up(room_of(claim).platform if claim is not None else "", value)
+                self.observer.signed_up(room_of(claim).platform if claim is not None else via, value)
         return stored
 
     async def _route(self, community: CommunityInfo, event: Incoming) -> list[Send]:
@@ -489,6 +497,29 @@ class Bot:
             sends.append(Outgoing(room.platform, Kind.UPDATE, announcement, room_id=room.room_id,
                                   target=pressed.message.message_id, reply_handle=pressed.reply_handle))
         return sends
+
+    # -- the web pages --------------------------------------------------------
+
+    async def act_on_web(self, community: CommunityInfo, member: MemberInfo, action: str, number: int) -> Document:
+        """Join, leave or note interest in a coffee table from its web page:
+        the same decision as in chat, in one unit of work, so there is one
+        capacity and one waitlist whatever the way in. Whoever it promotes is
+        told in chat; the member's own answer comes back to be shown on the page."""
+        now = self.clock.now()
+        answer: list[Document] = []
+
+        async def decide() -> list[Send]:
+            if action == "join":
+                response = await self.events.sign_up(community, member, number, now, self.prefix)
+            elif action == "leave":
+                response = await self.events.sign_off(community, member, number, now, self.prefix)
+            else:
+                response = await self.events.note_interest(community, member, number, now, self.prefix)
+            answer[:] = [response.doc] if response.doc is not None else []
+            return list(response.notices)
+
+        await self._decide(community, decide, via="web")
+        return answer[0] if answer else Document(())
 
     # -- answers -------------------------------------------------------------
 

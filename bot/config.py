@@ -4,7 +4,7 @@ Every problem in a file is reported at once, one line each, as
 ``dotted.key: what is wrong`` (e.g. ``communities[0].timezone: unknown time
 zone "Europe/Amsterdm"``), so a user can fix a file in one pass.
 
-Scalar keys of ``[bot]``, ``[matrix]``, ``[slack]``, ``[console]`` and ``[ops]`` may come
+Scalar keys of ``[bot]``, ``[matrix]``, ``[slack]``, ``[console]``, ``[ops]`` and ``[web]`` may come
 from environment variables ``KENNISCAFE_<SECTION>_<KEY>``, which win over the
 file, so secrets need not be written into it.
 """
@@ -45,6 +45,7 @@ __all__ = [
     "OpsSettings",
     "Settings",
     "SlackSettings",
+    "WebSettings",
     "check_config_file",
     "default_settings",
     "load_settings",
@@ -197,6 +198,13 @@ class BotSettings(_Strict):
     link_titles: Literal["off", "public", "all"] = "off"
 
 
+class CommunityWeb(_Strict):
+    """``[communities.web]``: how a community shows on the web."""
+
+    # Anyone may read the archive, tables and profiles (read-only) without signing in.
+    public: bool = False
+
+
 class Community(_Strict):
     """One ``[[communities]]`` entry."""
 
@@ -211,6 +219,7 @@ class Community(_Strict):
     # Coffee pairing rounds: a weekday and time (or "off"), every so many weeks.
     pairing: Annotated[str, AfterValidator(_check_digest)] = "mon 10:00"
     pairing_weeks: int = Field(2, ge=1, le=12)
+    web: CommunityWeb = Field(default_factory=CommunityWeb)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -304,6 +313,11 @@ def _check_bind(value: str) -> str:
     return value
 
 
+def _host_and_port(bind: str) -> tuple[str, int]:
+    host, _, port = bind.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
 class OpsSettings(_Strict):
     """``[ops]``: the health check and metrics endpoint for operators."""
 
@@ -314,8 +328,27 @@ class OpsSettings(_Strict):
     @property
     def host_and_port(self) -> tuple[str, int]:
         """``bind`` split into host (without IPv6 brackets) and port."""
-        host, _, port = self.bind.rpartition(":")
-        return host.strip("[]"), int(port)
+        return _host_and_port(self.bind)
+
+
+def _without_trailing_slash(value: str | None) -> str | None:
+    return value.rstrip("/") if value else value
+
+
+class WebSettings(_Strict):
+    """``[web]``: the archive, coffee tables and people as web pages."""
+
+    enabled: bool = False
+    # Where the web server listens; port 0 takes a free one.
+    bind: Annotated[str, AfterValidator(_check_bind)] = "127.0.0.1:8080"
+    # The address members open (behind a proxy: its https:// address); links in
+    # chat and sign-in links start with it. Unset: http:// and ``bind``.
+    base_url: Annotated[Url, AfterValidator(_without_trailing_slash)] = None
+
+    @property
+    def host_and_port(self) -> tuple[str, int]:
+        """``bind`` split into host (without IPv6 brackets) and port."""
+        return _host_and_port(self.bind)
 
 
 class Settings(_Strict):
@@ -327,6 +360,7 @@ class Settings(_Strict):
     slack: SlackSettings = Field(default_factory=SlackSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     ops: OpsSettings = Field(default_factory=OpsSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
 
 # The sections whose scalar keys the environment may set, by their TOML name.
@@ -336,6 +370,7 @@ _ENV_SECTIONS: dict[str, type[BaseModel]] = {
     "slack": SlackSettings,
     "console": ConsoleSettings,
     "ops": OpsSettings,
+    "web": WebSettings,
 }
 _SECTIONS: dict[str, type[BaseModel]] = {**_ENV_SECTIONS, "communities": Community}
 

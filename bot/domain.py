@@ -39,6 +39,7 @@ class CommunityInfo:
     pairing_weekday: int | None = None  # None: no pairing rounds
     pairing_time: time | None = None
     pairing_weeks: int = 2
+    web_public: bool = False  # anyone may read its web pages without signing in
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ class PostSummary:
     # Search results: a short piece of the post around what matched, as
     # (text, matched) parts in order; empty elsewhere.
     snippet: tuple[tuple[str, bool], ...] = ()
+    author_id: int | None = None  # where the list knows it (the web archive links authors)
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,28 @@ class PostDetails:
     reactions: tuple[tuple[str, int], ...] = ()
     comment_count: int = 0
     involved: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class PostComment:
+    """A comment as a post's page shows it."""
+
+    author_id: int
+    author_name: str
+    body: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PersonCard:
+    """A member in the list of a community's people."""
+
+    member_id: int
+    name: str
+    role: Role
+    posts: int
+    expertise: tuple[str, ...]
+    interests: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -192,6 +216,9 @@ class EventInfo:
     going: int
     waitlisted: int
     cancel_reason: str | None = None
+    # Raised by every change (time, place, status…): calendars replace the
+    # event they hold when this grows (iCalendar SEQUENCE).
+    sequence: int = 0
 
     @property
     def seats_left(self) -> int | None:
@@ -347,6 +374,7 @@ class WeekStats:
     reactions: int = 0
     active_members: int = 0
     new_members: int = 0
+    returning_members: int = 0  # active members who joined before the week began
     signups: int = 0
     came: int = 0  # going sign-ups of tables that took place, minus no-shows
     no_shows: int = 0

@@ -245,6 +245,12 @@ class Stats(Protocol):
         """The members with the most posts and comments in the period."""
         ...
 
+    async def top_topics(self, community_id: int, start: datetime, end: datetime,
+                         limit: int) -> list[tuple[str, int]]:
+        """The tags of the period's posts, with how many posts carry each,
+        most first (then by name)."""
+        ...
+
     async def set_no_show(self, event_id: int, member_id: int, no_show: bool) -> tuple[int, int] | None:
         """Mark a going member as not come (or come after all); the table's
         (came, no-shows), or None when they were not going."""
@@ -261,6 +267,14 @@ class Records(Protocol):
     async def forget(self, member_id: int, former_name: str, now: datetime) -> list[tuple[int, Promotion]]:
         """Erase a member's personal data (in the current unit of work); the
         promotions their cancelled sign-ups caused, with their community id."""
+        ...
+
+
+class WebSignIns(Protocol):
+    """One-time sign-in links to the web pages (only their hashes)."""
+
+    async def add_sign_in(self, token_hash: str, member_id: int, at: datetime, expires_at: datetime) -> None:
+        """Store a sign-in link's hash for the member, valid until ``expires_at``."""
         ...
 
 

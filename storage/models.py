@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -50,6 +50,8 @@ class Member(SQLModel, table=True):
     # The language the member chose (`me language nl`); None follows the
     # community's language wherever the member is read to.
     language: str | None = None
+    # The secret in the member's calendar feed addresses (made on first use).
+    calendar_token: str | None = Field(default=None, unique=True, index=True)
 
 
 class Identity(SQLModel, table=True):
@@ -99,6 +101,9 @@ class Post(SQLModel, table=True):
         # A chat message saved twice (reply + 🔖) stays one post.
         UniqueConstraint("community_id", "source_platform", "source_message_id"),
         Index("ix_post_community_created", "community_id", "created_at"),
+        # The few removed posts, so counts over live posts need not visit every post.
+        Index("ix_post_removed", "id", sqlite_where=text("removed_at IS NOT NULL"),
+              postgresql_where=text("removed_at IS NOT NULL")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -196,6 +201,7 @@ class Event(SQLModel, table=True):
     created_at: datetime
     updated_at: datetime
     time_set_at: datetime | None = None  # when starts_at was last set (reminders)
+    sequence: int = 0  # raised by every change: calendars replace their copy (iCalendar SEQUENCE)
 
 
 class Signup(SQLModel, table=True):
@@ -331,3 +337,32 @@ class PairingMatch(SQLModel, table=True):
     member_a_id: int = Field(foreign_key="member.id")
     member_b_id: int = Field(foreign_key="member.id")
     created_at: datetime
+
+
+class WebSignIn(SQLModel, table=True):
+    """A one-time sign-in link sent by `web`: only its hash is kept, it works
+    once (``used_at``) and until ``expires_at``."""
+
+    token_hash: str = Field(primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser: the hash of its cookie, until ``expires_at``."""
+
+    token_hash: str = Field(primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    created_at: datetime
+    expires_at: datetime = Field(index=True)
+
+
+class PostView(SQLModel, table=True):
+    """A member looked at a post's page on a day (in UTC): views are counted
+    once per member per day."""
+
+    post_id: int = Field(foreign_key="post.id", primary_key=True)
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    day: str = Field(primary_key=True)  # YYYY-MM-DD

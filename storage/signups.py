@@ -121,11 +121,12 @@ class _Event:
     going: int
     waitlisted: int
     next_seq: int
+    sequence: int
 
     def info(self) -> EventInfo:
         return EventInfo(
             self.id, self.number, self.title, self.starts_at, self.location, self.capacity,
-            self.status, self.going, self.waitlisted, self.cancel_reason,
+            self.status, self.going, self.waitlisted, self.cancel_reason, self.sequence,
         )
 
     def has_seat(self) -> bool:
@@ -237,8 +238,9 @@ class SignupRules:
         stored = self.sql.stamp(value) if isinstance(value, datetime) else value
         # Moving the start re-arms its reminders from this moment on.
         also = ", time_set_at = :now" if column == "starts_at" else ""
+        event.sequence += 1
         self.sql.run(
-            f"UPDATE event SET {column} = :value, updated_at = :now{also} WHERE id = :id",
+            f"UPDATE event SET {column} = :value, updated_at = :now, sequence = sequence + 1{also} WHERE id = :id",
             value=stored, now=self.sql.stamp(now), id=event.id,
         )
         return SignupResult("edited", event.info(), promoted=self._promote(event, now))
@@ -250,8 +252,10 @@ class SignupRules:
             return SignupResult("unchanged" if stop.value == status else stop.value, event.info())
         event.status = status
         event.cancel_reason = reason if status == EventStatus.CANCELLED else None
+        event.sequence += 1
         self.sql.run(
-            "UPDATE event SET status = :status, cancel_reason = :reason, updated_at = :now WHERE id = :id",
+            "UPDATE event SET status = :status, cancel_reason = :reason, updated_at = :now, sequence = sequence + 1"
+            " WHERE id = :id",
             status=status, reason=event.cancel_reason, now=self.sql.stamp(now), id=event.id,
         )
         return SignupResult(status, event.info())
@@ -314,13 +318,13 @@ class SignupRules:
 
     def _load_event(self, community_id: int, number: int) -> _Event | None:
         found = self.sql.rows(
-            "SELECT id, number, title, starts_at, location, capacity, status, cancel_reason FROM event "
+            "SELECT id, number, title, starts_at, location, capacity, status, cancel_reason, sequence FROM event "
             "WHERE community_id = :community AND number = :number" + self.sql.lock_suffix,
             community=community_id, number=number,
         )
         if not found:
             return None
-        event_id, number, title, starts_at, location, capacity, status, reason = found[0]
+        event_id, number, title, starts_at, location, capacity, status, reason, sequence = found[0]
         counts = dict(
             self.sql.rows(
                 "SELECT state, count(*) FROM signup WHERE event_id = :event GROUP BY state", event=event_id
@@ -331,7 +335,7 @@ class SignupRules:
         )[0][0]
         return _Event(
             event_id, number, title, self.sql.read_stamp(starts_at), location, capacity, status, reason,
-            counts.get(GOING, 0), counts.get(WAITLISTED, 0), next_seq,
+            counts.get(GOING, 0), counts.get(WAITLISTED, 0), next_seq, sequence,
         )
 
     def _signup(self, event_id: int, member_id: int) -> tuple[int, str, int] | None:

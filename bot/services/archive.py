@@ -45,6 +45,7 @@ from bot.text import (
     title_from_message,
 )
 from bot.timefmt import format_day
+from bot.weblinks import WebLinks
 
 SEARCH_LIMIT = 5
 RECENT_LIMIT = 10
@@ -84,9 +85,10 @@ def body_inlines(body: str) -> tuple[Inline, ...]:
 class ArchiveService:
     """Commands and reactions of the knowledge archive."""
 
-    def __init__(self, archive: Archive, directory: Directory) -> None:
+    def __init__(self, archive: Archive, directory: Directory, web: WebLinks | None = None) -> None:
         self.archive = archive
         self.directory = directory
+        self.web = web  # the web pages' addresses, when they are on
 
     # -- commands -----------------------------------------------------------
 
@@ -345,6 +347,9 @@ class ArchiveService:
         facts.append(inlines(count(language, "comment", post.comment_count)))
         facts.append(say(language, "post.people", names=", ".join(post.involved)))
         blocks.append(Paragraph(join_inlines(facts, " · ")))
+        if self.web is not None:
+            blocks.append(Paragraph(say(language, "post.web_page",
+                                        link=Link(self.web.post(ctx.community.id, post.number)))))
         return Document(tuple(blocks))
 
     def _listing(self, ctx: Context, header: tuple[Inline, ...], posts: Sequence[PostSummary]) -> Document:

@@ -39,11 +39,13 @@ from bot.richtext import (
     Code,
     Document,
     Inline,
+    Link,
     Paragraph,
     Text,
     document,
 )
 from bot.timefmt import format_durations, format_when
+from bot.weblinks import WebLinks
 
 UPCOMING_LIMIT = 10
 # What a table's state answers to a request it stops (see bot.lifecycle).
@@ -64,8 +66,9 @@ def event_ref(number: int) -> Bold:
 class EventsService:
     """Commands and reactions of the coffee tables."""
 
-    def __init__(self, events: Events) -> None:
+    def __init__(self, events: Events, web: WebLinks | None = None) -> None:
         self.events = events
+        self.web = web  # the web pages' addresses, when they are on
 
     # -- organizers ----------------------------------------------------------
 
@@ -222,13 +225,7 @@ class EventsService:
     @command("interested", EventArg())
     async def interested(self, ctx: Context, args: Args) -> Response:
         """Hear about the next one of this coffee table."""
-        number: int = args.get("event")
-        found = await self.events.get_event(ctx.community.id, number)
-        if found is None:
-            return self._not_found(ctx, number)
-        added = await self.events.add_interest(found.info.id, ctx.member.id, ctx.now)
-        key = "event.interest_noted" if added else "event.interest_known"
-        return Response(document(say(ctx.language, key, ref=event_ref(number), title=found.info.title)))
+        return await self.note_interest(ctx.community, ctx.member, args.get("event"), ctx.now, ctx.prefix)
 
     @command("ics", EventArg())
     async def ics(self, ctx: Context, args: Args) -> Response:
@@ -256,6 +253,17 @@ class EventsService:
         result = await self.events.leave(community.id, number, member.id, now)
         reply = self._signup_reply(community, reading_language(community, member), number, result, prefix)
         return Response(reply.doc, notices=tuple(self._promotion_notices(community, result, now)))
+
+    async def note_interest(self, community: CommunityInfo, member: MemberInfo, number: int, now: datetime,
+                            prefix: str) -> Response:
+        """Remember that the member wants to hear about the next one."""
+        language = reading_language(community, member)
+        found = await self.events.get_event(community.id, number)
+        if found is None:
+            return self._unknown(language, prefix, number)
+        added = await self.events.add_interest(found.info.id, member.id, now)
+        key = "event.interest_noted" if added else "event.interest_known"
+        return Response(document(say(language, key, ref=event_ref(number), title=found.info.title)))
 
     # -- helpers -------------------------------------------------------------
 
@@ -291,6 +299,8 @@ class EventsService:
                    when=self._when_text(community, info.starts_at, lang, now), where=info.location, seats=seats,
                    join=typed_command(lang, prefix, "join", f"E{info.number}"))
         buttons = Buttons((Button("Join", "join", str(info.number)), Button("Leave", "leave", str(info.number))))
+        if self.web is not None:
+            extra = (*extra, say(lang, "event.web_page", link=Link(self.web.table(community.id, info.number))))
         return document(line, *extra, buttons)
 
     async def _status(self, ctx: Context, number: int, status: str) -> Response:
@@ -413,5 +423,9 @@ class EventsService:
         return say_text(language, "event.seats_left", n=event.capacity - event.going, capacity=event.capacity)
 
     def _not_found(self, ctx: Context, number: int) -> Response:
-        return Response(document(say(ctx.language, "event.not_found", ref=f"E{number}",
-                                     events=typed_command(ctx.language, ctx.prefix, "events"))))
+        return self._unknown(ctx.language, ctx.prefix, number)
+
+    @staticmethod
+    def _unknown(language: str, prefix: str, number: int) -> Response:
+        return Response(document(say(language, "event.not_found", ref=f"E{number}",
+                                     events=typed_command(language, prefix, "events"))))

@@ -214,5 +214,5 @@ def _info(row: Event, going: int, waitlisted: int) -> EventInfo:
     assert row.id is not None
     return EventInfo(
         row.id, row.number, row.title, row.starts_at, row.location, row.capacity, row.status,
-        going, waitlisted, row.cancel_reason,
+        going, waitlisted, row.cancel_reason, row.sequence,
     )

@@ -134,6 +134,15 @@ class SqlLinking:
                     "WHERE id = :keep"
                 ),
                 "DELETE FROM linkcode WHERE member_id = :other",
+                # The web: sessions and links stay valid as the merged member; views count once a day.
+                # (The other's calendar feed addresses go with it: the kept member's work.)
+                "UPDATE websession SET member_id = :keep WHERE member_id = :other",
+                "UPDATE websignin SET member_id = :keep WHERE member_id = :other",
+                (
+                    "DELETE FROM postview WHERE member_id = :other AND EXISTS (SELECT 1 FROM postview k WHERE "
+                    "k.member_id = :keep AND k.post_id = postview.post_id AND k.day = postview.day)"
+                ),
+                "UPDATE postview SET member_id = :keep WHERE member_id = :other",
                 "DELETE FROM member WHERE id = :other",
             ]
             for statement in statements:

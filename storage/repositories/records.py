@@ -27,7 +27,12 @@ _ERASE = (
     "DELETE FROM eventinterest WHERE member_id = :m",
     "DELETE FROM pairingmatch WHERE member_a_id = :m OR member_b_id = :m",
     "UPDATE membership SET role = 'member' WHERE member_id = :m",
-    "UPDATE member SET display_name = :former, digest_dm = false, pairing_opt_in = false WHERE id = :m",
+    # The web: signed-in browsers, unused sign-in links, which posts they read, the calendar secret.
+    "DELETE FROM websession WHERE member_id = :m",
+    "DELETE FROM websignin WHERE member_id = :m",
+    "DELETE FROM postview WHERE member_id = :m",
+    ("UPDATE member SET display_name = :former, digest_dm = false, pairing_opt_in = false, calendar_token = NULL "
+    "WHERE id = :m"),
 )
 
 

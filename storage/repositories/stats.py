@@ -34,13 +34,24 @@ _ATTENDANCE = ("SELECT e.starts_at AS t, s.no_show AS m FROM signup s JOIN event
                "AND e.starts_at >= :start AND e.starts_at <= :end")
 
 
-def _week_of(weeks: int) -> str:
-    """SQL for the week index (0-based) of column ``t``, the week starts
+def _week_of(weeks: int, column: str = "t") -> str:
+    """SQL for the week index (0-based) of ``column``, the week starts
     after the first bound as :w1, :w2 …"""
     if weeks == 1:
         return "0"
-    cases = " ".join(f"WHEN t < :w{i} THEN {i - 1}" for i in range(1, weeks))
+    cases = " ".join(f"WHEN {column} < :w{i} THEN {i - 1}" for i in range(1, weeks))
     return f"CASE {cases} ELSE {weeks - 1} END"
+
+
+def _returning(weeks: int) -> str:
+    """Rows (t, m) of the active members who joined the community before the
+    week of ``t`` began: the week of their joining (-1 before the period)
+    comes before it."""
+    union = " UNION ALL ".join(_MEASURES[name] for name in _ACTIVE)
+    joined = f"CASE WHEN j.joined_at < :start THEN -1 ELSE {_week_of(weeks, 'j.joined_at')} END"
+    return (f"SELECT a.t AS t, a.m AS m FROM ({union}) AS a "
+            "JOIN membership j ON j.community_id = :c AND j.member_id = a.m "
+            f"WHERE {joined} < {_week_of(weeks, 'a.t')}")
 
 
 def _per_week(week: str, rows: str, measure: str) -> str:
@@ -66,6 +77,8 @@ class SqlStats:
                 counts[name] = dict(await sql.all(_per_week(week, rows, "count(*)"), params))
             union = " UNION ALL ".join(_MEASURES[name] for name in _ACTIVE)
             counts["active"] = dict(await sql.all(_per_week(week, union, "count(DISTINCT m)"), params))
+            counts["returning"] = dict(await sql.all(
+                _per_week(week, _returning(len(starts)), "count(DISTINCT m)"), params))
             attendance = await sql.all(_per_week(
                 week, _ATTENDANCE, "sum(CASE WHEN m THEN 0 ELSE 1 END), sum(CASE WHEN m THEN 1 ELSE 0 END)"), params)
             came = {int(w): (int(c), int(n)) for w, c, n in attendance}
@@ -77,6 +90,7 @@ class SqlStats:
                 reactions=counts["reactions"].get(i, 0),
                 active_members=counts["active"].get(i, 0),
                 new_members=counts["new_members"].get(i, 0),
+                returning_members=counts["returning"].get(i, 0),
                 signups=counts["signups"].get(i, 0),
                 came=came.get(i, (0, 0))[0],
                 no_shows=came.get(i, (0, 0))[1],
@@ -99,6 +113,22 @@ class SqlStats:
                 params,
             )
         return [Contributor(str(name), int(posts), int(comments)) for name, posts, comments in rows]
+
+    async def top_topics(self, community_id: int, start: datetime, end: datetime,
+                         limit: int) -> list[tuple[str, int]]:
+        """The tags of the period's posts, with how many posts carry each,
+        most first (then by name)."""
+        async with self.db.read() as session:
+            sql = await Sql.of(session)
+            params = {"c": community_id, "start": stamp(session, start), "end": stamp(session, end), "n": limit}
+            rows = await sql.all(
+                "SELECT g.name, count(*) FROM post p JOIN posttag pt ON pt.post_id = p.id "
+                "JOIN tag g ON g.id = pt.tag_id WHERE p.community_id = :c AND p.removed_at IS NULL "
+                "AND p.created_at >= :start AND p.created_at <= :end "
+                "GROUP BY g.id, g.name ORDER BY count(*) DESC, g.name LIMIT :n",
+                params,
+            )
+        return [(str(name), int(posts)) for name, posts in rows]
 
     async def set_no_show(self, event_id: int, member_id: int, no_show: bool) -> tuple[int, int] | None:
         """Mark a going member as not come (or come after all); the table's

@@ -12,6 +12,8 @@ import pytest
 
 from adapters.runtime import Core, running_core
 from bot.config import Settings
+from storage.repositories.web_access import SqlWebAccess
+from storage.repositories.web_pages import SqlWebPages
 from storage.transfer import export_community
 from tests.adapters.test_cross_platform import (
     MATRIX_ROOM,
@@ -165,3 +167,28 @@ async def test_forgetting_a_linked_member_leaves_no_trace_of_either_account(both
     for trace in ("anna", ANNA_MATRIX, ANNA_SLACK):
         assert trace not in text
     assert "a former member" in await both.on_matrix("@rene:example.org", "!kc show #1")
+
+
+async def test_a_web_session_follows_the_merged_member_and_forgetting_signs_out(both: Both) -> None:
+    """Signed in on the web as the Slack account, anna links it to Matrix:
+    her browser stays signed in (as the one member); erasing her data ends
+    every session, unused sign-in link and record of what she read."""
+    access = SqlWebAccess(both.core.db)
+    now = both.clock.now()
+    await both.on_matrix(ANNA_MATRIX, "!kc post Koffie | tekst")
+    await both.on_slack(ANNA_SLACK, "help")
+    slack_member = await both.core.bot.repos.directory.find_member(1, ANNA_SLACK)
+    assert slack_member is not None
+    await access.add_session("session-of-anna-on-slack", slack_member.id, now, now + timedelta(days=1))
+    await access.add_sign_in("link-of-anna-on-slack", slack_member.id, now, now + timedelta(minutes=15))
+    await SqlWebPages(both.core.db).viewed(1, slack_member.id, "2026-11-28")
+    code = await both.code_on_matrix(ANNA_MATRIX)
+    await both.on_slack(ANNA_SLACK, f"link {code}")
+    merged = await both.core.bot.repos.directory.find_member(1, ANNA_MATRIX)
+    assert merged is not None
+    assert await access.session_member("session-of-anna-on-slack", now) == merged.id
+    assert (await access.memberships(merged.id))[1].display_name == "anna"
+    await both.on_slack(ANNA_SLACK, "me forget confirm")
+    assert await access.session_member("session-of-anna-on-slack", now) is None
+    assert await access.use_sign_in("link-of-anna-on-slack", now) is None
+    assert await SqlWebPages(both.core.db).viewed(1, None, "2026-11-28") == 0

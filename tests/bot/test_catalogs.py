@@ -131,7 +131,10 @@ OPERATOR_MODULES = {"bot/config.py", "adapters/cli.py", "adapters/outbox_report.
 NOT_SENTENCES = {"event new", "event nieuw", "event new ", "-//Kenniscafe bot//EN", "command failed",
                  "the first sync", "logging in", "syncing with ",
                  # CLDR date patterns: Babel fills in each language's names
-                 "EEE d MMM y HH:mm", "EEE d MMM HH:mm"}
+                 "EEE d MMM y HH:mm", "EEE d MMM HH:mm",
+                 # the web pages: a chart's font stack and HTTP headers
+                 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif',
+                 'inline; filename="', 'attachment; filename="overview.csv"'}
 # Calls whose text goes to the log or to the operator, not to a member.
 LOG_CALLS = {"debug", "info", "warning", "error", "exception", "critical", "command", "TextArg"}
 # Commands shown as code: verbs, which every language accepts.

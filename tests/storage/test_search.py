@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from alembic import command
 from sqlalchemy import text
 
@@ -53,7 +54,7 @@ from storage.search.analyzer import query_words
 from storage.search.postgres import search_sql
 from storage.search.sql import Filter
 from storage.search.tokens import token_spans, tokens_of
-from storage.sql import Sql
+from storage.sql import Sql, stamp
 from tests.conftest import NO_SERVER, migrated_copy, skip_without_server
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -760,9 +761,12 @@ async def seed_old_archive(db: Database, revision: str) -> tuple[int, list[int]]
     await db.run_sync(lambda conn: command.upgrade(alembic_config(conn), revision))
     async with db.write() as s:
         community = Community(name="Kenniscafé", language="nl", created_at=START)
-        author = Member(display_name="rene", created_at=START)
-        for row in (community, author):
-            s.add(row)
+        s.add(community)
+        # The member table as that revision had it (later ones added columns the model knows).
+        author_id = (await s.execute(
+            sa.text("INSERT INTO member (display_name, created_at, digest_dm, pairing_opt_in) "
+                    "VALUES ('rene', :at, false, false) RETURNING id"), {"at": stamp(s, START)})).scalar_one()
+        author = Member(id=author_id, display_name="rene", created_at=START)
         await s.flush()
         assert community.id is not None and author.id is not None
         posts = [
