@@ -66,6 +66,8 @@ log = logging.getLogger(__name__)
 STOP_ADAPTERS_SECONDS = 3.0
 STOP_SCHEDULER_SECONDS = 2.0
 STOP_DELIVERY_SECONDS = 3.0
+# Runs of the start-up writes that lost a race with another process starting at once.
+STARTUP_ATTEMPTS = 3
 
 
 def room_ref(external_id: str) -> RoomRef:
@@ -83,12 +85,9 @@ def console_user(settings: Settings) -> str:
     return (console_names or managers or ["admin"])[0]
 
 
-async def build_bot(settings: Settings, db: Database, clock: Clock, *, limit_commands: bool = True) -> Bot:
-    """Migrate the database, load the communities from config and build the core.
-    ``limit_commands``: hold each member to the configured command rate (not
-    on the console, where one person types, or runs a script)."""
-    await db.migrate()
-    directory = SqlDirectory(db, clock)
+async def load_communities(settings: Settings, directory: SqlDirectory) -> tuple[RoomMap, list[CommunityInfo]]:
+    """The configured communities in the database (created or updated), their
+    rooms bound and their managers made; which room is whose."""
     rooms = RoomMap()
     infos: list[CommunityInfo] = []
     for community in settings.communities:
@@ -115,6 +114,25 @@ async def build_bot(settings: Settings, db: Database, clock: Clock, *, limit_com
             actor = Actor(platform_of(manager), manager, manager)
             await directory.ensure_member(info.id, actor, at_least=Role.MANAGER)
         await directory.preload(info.id)
+    return rooms, infos
+
+
+async def build_bot(settings: Settings, db: Database, clock: Clock, *, limit_commands: bool = True) -> Bot:
+    """Migrate the database, load the communities from config and build the core.
+    ``limit_commands``: hold each member to the configured command rate (not
+    on the console, where one person types, or runs a script)."""
+    await db.migrate()
+    directory = SqlDirectory(db, clock)
+    for attempt in range(1, STARTUP_ATTEMPTS + 1):
+        try:
+            rooms, infos = await load_communities(settings, directory)
+            break
+        except Exception as error:
+            # Processes started together write the same rooms and managers: the
+            # loser of such a race finds the winner's rows when it runs again.
+            if attempt == STARTUP_ATTEMPTS or not db.is_conflict(error):
+                raise
+            directory.forget_cached()
     events = NotingEvents(db)  # SqlEvents that tells the metrics of sign-ups
     repos = Repositories(
         directory=directory, archive=SqlArchive(db, clock), events=events,

@@ -52,3 +52,29 @@ async def test_a_newcomer_heard_by_two_processes_at_once_is_one_member_and_gets_
             "SELECT count(*) FROM identity WHERE external_id LIKE 'newcomer%'"))).scalar_one()
     await db.dispose()
     assert members == NEWCOMERS
+
+
+async def test_processes_started_at_once_on_a_fresh_database_all_start(postgres_url: str, tmp_path: Path) -> None:
+    """Four processes started together write the same community, rooms and
+    managers; those that lose a race run the start-up writes again."""
+    settings = console_settings(tmp_path / "kc.db", postgres_url)
+    db = Database(postgres_url)
+    try:
+        await db.migrate()  # migrations are serialised anyway; the race is in what follows
+    finally:
+        await db.dispose()
+
+    async def start() -> int:
+        async with running_core(settings, SystemClock(), limit_commands=False) as core:
+            return len(core.bot.communities)
+
+    for _ in range(3):
+        assert await asyncio.gather(*(start() for _ in range(4))) == [1, 1, 1, 1]
+    db = Database(postgres_url)
+    try:
+        async with db.read() as session:
+            rooms = (await session.execute(text("SELECT count(*) FROM room"))).scalar_one()
+            members = (await session.execute(text("SELECT count(*) FROM member"))).scalar_one()
+    finally:
+        await db.dispose()
+    assert (rooms, members) == (1, 1)
