@@ -252,6 +252,10 @@ class MatrixSettings(_Strict):
     password: OptionalText = None
     device_id: OptionalText = None
     allowed_inviters: list[str] = []
+    # Read and answer in end-to-end encrypted rooms (Element's default for
+    # private rooms and DMs); the keys are kept in data_dir/matrix-crypto.
+    # Off by default until take-over by a standby process keeps the keys.
+    encryption: bool = False
 
     @field_validator("homeserver", "user_id", "password")
     @classmethod

@@ -24,6 +24,7 @@ import json
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from aiohttp import ClientError
@@ -45,6 +46,7 @@ from nio import (
     RoomSendResponse,
     SyncResponse,
     UploadResponse,
+    WhoamiResponse,
 )
 
 from adapters.matrix.render import fits_in_event, message_content
@@ -111,7 +113,8 @@ class MatrixAdapter:
     platform = PLATFORM
 
     def __init__(self, settings: MatrixSettings, handle: Callable[[Incoming], Awaitable[object]],
-                 state: SqlAdapterState, *, secrets: Callable[[list[str]], None] | None = None) -> None:
+                 state: SqlAdapterState, *, secrets: Callable[[list[str]], None] | None = None,
+                 crypto_store: Path | None = None) -> None:
         assert settings.homeserver and settings.user_id
         self.settings = settings
         self._secrets = secrets or (lambda values: None)
@@ -122,9 +125,15 @@ class MatrixAdapter:
         # retrying inside one call: the sync loop and the outbox's deliverer
         # back off themselves, so a retry never blocks other rooms and every
         # wait shows in the logs and in `kenniscafe outbox`.
-        config = AsyncClientConfig(max_limit_exceeded=0, max_timeouts=0, store_sync_tokens=False)
+        # With a crypto store the account reads and writes encrypted rooms; its
+        # keys live there across restarts. The sync position does not (it is in
+        # the database), so a lost store never brings old commands back.
+        config = AsyncClientConfig(max_limit_exceeded=0, max_timeouts=0, store_sync_tokens=False,
+                                   encryption_enabled=crypto_store is not None)
+        if crypto_store is not None:
+            crypto_store.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.client = AsyncClient(settings.homeserver, settings.user_id, device_id=settings.device_id or "",
-                                  config=config)
+                                  config=config, store_path=str(crypto_store or ""))
         self._token: str | None = None
         self._stopping = asyncio.Event()
         self._poll: asyncio.Task[Any] | None = None
@@ -148,6 +157,7 @@ class MatrixAdapter:
                                 SyncResponse, "the first sync")
                 await self._on_invites(first)
                 await self._save_position(first.next_batch)
+            await keep_keys(self.client)
         except (ClientError, TimeoutError) as error:
             raise StartupError(f"the Matrix homeserver {self.settings.homeserver} is unreachable: "
                                f"{error or type(error).__name__}") from error
@@ -165,6 +175,7 @@ class MatrixAdapter:
                 )
                 response = _expect(await self._poll, SyncResponse, f"syncing with {self.settings.homeserver}")
                 self._poll = None
+                await keep_keys(self.client)
                 # Shielded: stopping lets the events in hand finish.
                 self._handling = asyncio.ensure_future(self._on_sync(response))
                 complete = await asyncio.shield(self._handling)
@@ -426,8 +437,12 @@ class MatrixAdapter:
     async def _login(self) -> None:
         stored = await self._state.get(_LOGIN_KEY)
         if self.settings.access_token:
-            self.client.restore_login(self.user_id, self.settings.device_id or "kenniscafe",
-                                      self.settings.access_token)
+            device_id = self.settings.device_id or "kenniscafe"
+            if self.client.config.encryption_enabled:
+                # Keys belong to the token's own device: ask the server which it is.
+                self.client.access_token = self.settings.access_token
+                device_id = str(_expect(await self.client.whoami(), WhoamiResponse, "asking who we are").device_id)
+            self.client.restore_login(self.user_id, device_id, self.settings.access_token)
         elif stored is not None:
             saved = json.loads(stored)
             self._secrets([saved["access_token"]])
@@ -469,6 +484,21 @@ class MatrixAdapter:
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
         except TimeoutError:
             pass
+
+
+async def keep_keys(client: AsyncClient) -> None:
+    """Encryption's upkeep after a sync (nothing without a crypto store):
+    upload one-time keys when they run low, learn members' devices, claim
+    keys for new sessions, send the room keys waiting for devices."""
+    if client.olm is None:
+        return
+    if client.should_upload_keys:
+        await client.keys_upload()
+    if client.should_query_keys:
+        await client.keys_query()
+    if client.should_claim_keys:
+        await client.keys_claim(client.get_users_for_key_claiming())
+    await client.send_to_device_messages()
 
 
 def delivery_failure(response: object, what: str) -> DeliveryFailed:

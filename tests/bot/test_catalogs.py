@@ -129,7 +129,7 @@ OPERATOR_MODULES = {"bot/config.py", "adapters/cli.py", "adapters/outbox_report.
                     "adapters/ops/metrics.py", "adapters/ops/server.py"}
 # Text that is not a sentence for a member: command words, ids, error contexts for the log.
 NOT_SENTENCES = {"event new", "event nieuw", "event new ", "-//Kenniscafe bot//EN", "command failed",
-                 "the first sync", "logging in", "syncing with ",
+                 "the first sync", "logging in", "syncing with ", "asking who we are",
                  # CLDR date patterns: Babel fills in each language's names
                  "EEE d MMM y HH:mm", "EEE d MMM HH:mm",
                  # the web pages: a chart's font stack and HTTP headers

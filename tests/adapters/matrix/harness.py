@@ -37,7 +37,8 @@ def register(synapse: Any, prefix: str) -> Account:
 async def matrix_bot(synapse: Any, db_path: Path, bot: Account, managers: list[str],
                      clock: Clock | None = None, *, homeserver: str | None = None,
                      allowed_inviters: list[str] | None = None,
-                     secrets: Callable[[list[str]], None] | None = None) -> AsyncIterator[tuple[Core, MatrixAdapter]]:
+                     secrets: Callable[[list[str]], None] | None = None,
+                     crypto_store: Path | None = None) -> AsyncIterator[tuple[Core, MatrixAdapter]]:
     """The bot, logged in with its password, syncing and delivering in the background."""
     settings = Settings.model_validate({
         "bot": {"database": sqlite_url_for_path(db_path), "commands_per_minute": 0},
@@ -48,7 +49,8 @@ async def matrix_bot(synapse: Any, db_path: Path, bot: Account, managers: list[s
     })
     clock = clock or SystemClock()
     async with running_core(settings, clock) as core:
-        adapter = MatrixAdapter(settings.matrix, core.bot.handle, SqlAdapterState(core.db, clock), secrets=secrets)
+        adapter = MatrixAdapter(settings.matrix, core.bot.handle, SqlAdapterState(core.db, clock), secrets=secrets,
+                                crypto_store=crypto_store)
         await adapter.start()
         core.attach(adapter)
         task = asyncio.create_task(adapter.run())
@@ -61,8 +63,8 @@ async def matrix_bot(synapse: Any, db_path: Path, bot: Account, managers: list[s
 
 
 @asynccontextmanager
-async def member(synapse: Any, account: Account) -> AsyncIterator[MemberClient]:
-    client = MemberClient(synapse.base_url, account.user_id, account.token)
+async def member(synapse: Any, account: Account, *, crypto_store: Path | None = None) -> AsyncIterator[MemberClient]:
+    client = MemberClient(synapse.base_url, account.user_id, account.token, crypto_store=crypto_store)
     await client.start()
     try:
         yield client

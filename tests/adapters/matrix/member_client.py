@@ -6,16 +6,21 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from nio import (
     AsyncClient,
+    AsyncClientConfig,
     InviteInfo,
     RoomCreateResponse,
     RoomMessagesResponse,
     RoomSendResponse,
     SyncResponse,
+    WhoamiResponse,
 )
+
+from adapters.matrix.adapter import keep_keys
 
 Predicate = Callable[[dict[str, Any]], bool]
 
@@ -23,15 +28,28 @@ Predicate = Callable[[dict[str, Any]], bool]
 class MemberClient:
     """One registered user, logged in with an access token."""
 
-    def __init__(self, base_url: str, user_id: str, access_token: str) -> None:
+    def __init__(self, base_url: str, user_id: str, access_token: str, *, crypto_store: Path | None = None) -> None:
         self.user_id = user_id
-        self.client = AsyncClient(base_url, user_id)
-        self.client.restore_login(user_id, "TESTDEVICE", access_token)
+        # With a crypto store: a client that encrypts, like Element.
+        config = AsyncClientConfig(encryption_enabled=crypto_store is not None, store_sync_tokens=False)
+        if crypto_store is not None:
+            crypto_store.mkdir(parents=True, exist_ok=True)
+        self.client = AsyncClient(base_url, user_id, config=config, store_path=str(crypto_store or ""))
+        self._encrypting = crypto_store is not None
+        self._token = access_token
+        if not self._encrypting:
+            self.client.restore_login(user_id, "TESTDEVICE", access_token)
         self._since: str | None = None
         self.seen: list[tuple[str, dict[str, Any]]] = []  # (room id, event source), in arrival order
 
     async def start(self) -> None:
         """Take the current position; join whatever we are invited to later."""
+        if self._encrypting:
+            # Device keys must be uploaded for the device the token belongs to.
+            self.client.access_token = self._token
+            who = await self.client.whoami()
+            assert isinstance(who, WhoamiResponse), who
+            self.client.restore_login(self.user_id, str(who.device_id), self._token)
         response = await self.client.sync(timeout=0, sync_filter={"room": {"timeline": {"limit": 0}}})
         assert isinstance(response, SyncResponse), response
         self._since = response.next_batch
@@ -39,8 +57,9 @@ class MemberClient:
     async def close(self) -> None:
         await self.client.close()
 
-    async def create_room(self, invite: list[str]) -> str:
-        created = await self.client.room_create(invite=invite)
+    async def create_room(self, invite: list[str], *, encrypted: bool = False) -> str:
+        state = [{"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}]
+        created = await self.client.room_create(invite=invite, initial_state=state if encrypted else [])
         assert isinstance(created, RoomCreateResponse), created
         return str(created.room_id)
 
@@ -55,7 +74,7 @@ class MemberClient:
             content["m.relates_to"] = relates_to
         if new_content is not None:
             content["m.new_content"] = new_content
-        response = await self.client.room_send(room_id, "m.room.message", content)
+        response = await self.client.room_send(room_id, "m.room.message", content, ignore_unverified_devices=True)
         assert isinstance(response, RoomSendResponse), response
         return str(response.event_id)
 
@@ -66,7 +85,7 @@ class MemberClient:
 
     async def react(self, room_id: str, event_id: str, key: str) -> str:
         content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
-        response = await self.client.room_send(room_id, "m.reaction", content)
+        response = await self.client.room_send(room_id, "m.reaction", content, ignore_unverified_devices=True)
         assert isinstance(response, RoomSendResponse), response
         return str(response.event_id)
 
@@ -79,6 +98,7 @@ class MemberClient:
                                           sync_filter={"room": {"timeline": {"limit": 500}}})
         assert isinstance(response, SyncResponse), response
         previous, self._since = self._since, response.next_batch
+        await keep_keys(self.client)
         for room_id, info in response.rooms.invite.items():
             if isinstance(info, InviteInfo):
                 await self.client.join(room_id)
