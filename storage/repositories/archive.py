@@ -104,7 +104,7 @@ class SqlArchive:
                 return None
             post, author_name = found
             assert post.id is not None
-            tags = (await self._tags_of(session, [post.id])).get(post.id, ())
+            tags = (await self.tags_of(session, [post.id])).get(post.id, ())
             links = (
                 await session.execute(
                     select(PostLink.url, PostLink.title).where(PostLink.post_id == post.id)
@@ -294,12 +294,13 @@ class SqlArchive:
                 .where(col(Post.id).in_(ids))
             )
         ).all()
-        tags = await self._tags_of(session, ids)
+        tags = await self.tags_of(session, ids)
         by_id = {row.id: PostSummary(row.id, row.number, row.title, row.display_name, row.created_at, tags.get(row.id, ())) for row in rows}
         return [by_id[i] for i in ids if i in by_id]
 
     @staticmethod
-    async def _tags_of(session: DbSession, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    async def tags_of(session: DbSession, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+        """Each post's tags, in the order they were first used."""
         rows = await session.execute(
             select(PostTag.post_id, Tag.name)
             .join(Tag, col(Tag.id) == PostTag.tag_id)

@@ -13,7 +13,7 @@ from storage.sql import Sql, read_stamp, stamp
 
 # An event's fields as EventInfo wants them, with its going and waitlisted
 # counts (the (event_id, state) index answers each count).
-_EVENT = (
+EVENT_COLUMNS = (
     "e.id, e.number, e.title, e.starts_at, e.location, e.capacity, e.status, "
     "(SELECT count(*) FROM signup g WHERE g.event_id = e.id AND g.state = 'going'), "
     "(SELECT count(*) FROM signup w WHERE w.event_id = e.id AND w.state = 'waitlisted'), "
@@ -79,11 +79,11 @@ class SqlCalendar:
         ones included, soonest first."""
         async with self.db.read() as session:
             rows = await (await Sql.of(session)).all(
-                f"SELECT {_EVENT} FROM event e WHERE e.community_id = :c AND e.starts_at >= :since "
+                f"SELECT {EVENT_COLUMNS} FROM event e WHERE e.community_id = :c AND e.starts_at >= :since "
                 "ORDER BY e.starts_at, e.number",
                 {"c": community_id, "since": stamp(session, since)},
             )
-        return [_info(row) for row in rows]
+        return [event_info(row) for row in rows]
 
     async def member_feed(self, member_id: int, since: datetime) -> list[tuple[int, EventInfo]]:
         """(community id, table) for every table starting at or after
@@ -91,16 +91,16 @@ class SqlCalendar:
         tables they were on included, soonest first."""
         async with self.db.read() as session:
             rows = await (await Sql.of(session)).all(
-                f"SELECT e.community_id, {_EVENT} FROM event e JOIN signup s ON s.event_id = e.id "
+                f"SELECT e.community_id, {EVENT_COLUMNS} FROM event e JOIN signup s ON s.event_id = e.id "
                 f"WHERE s.member_id = :m AND s.state IN {_ON_TABLE} AND e.starts_at >= :since "
                 "ORDER BY e.starts_at, e.community_id, e.number",
                 {"m": member_id, "since": stamp(session, since)},
             )
-        return [(int(row[0]), _info(row[1:])) for row in rows]
+        return [(int(row[0]), event_info(row[1:])) for row in rows]
 
 
-def _info(row: tuple[Any, ...]) -> EventInfo:
-    """An EventInfo from the columns of ``_EVENT``."""
+def event_info(row: tuple[Any, ...]) -> EventInfo:
+    """An EventInfo from the columns of :data:`EVENT_COLUMNS`."""
     event_id, number, title, starts_at, location, capacity, status, going, waitlisted, reason, sequence = row
     return EventInfo(
         int(event_id), int(number), str(title), read_stamp(starts_at), str(location),

@@ -5,12 +5,13 @@ on a community of 200,000 posts."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from bot.domain import EventInfo, MemberInfo, PersonCard, PostComment, PostSummary, Role
 from storage.engine import Database
+from storage.repositories.archive import SqlArchive
+from storage.repositories.calendar import EVENT_COLUMNS, event_info
 from storage.sql import Sql, read_stamp, stamp
 
 # Characters of a post's text shown under its title in the archive list.
@@ -42,7 +43,7 @@ class SqlWebPages:
                 "SELECT p.id, p.number, p.title, m.display_name, p.created_at, substr(p.body, 1, :x), p.author_id "
                 f"FROM post p JOIN member m ON m.id = p.author_id WHERE {' AND '.join(where)} "
                 "ORDER BY p.created_at DESC, p.id DESC LIMIT :n OFFSET :o", {**params, "x": EXCERPT})
-            tags = await self._tags_of(sql, [row[0] for row in rows])
+            tags = await SqlArchive.tags_of(session, [row[0] for row in rows])
         return [PostSummary(i, number, title, name, read_stamp(at), tags.get(i, ()),
                             ((_excerpt(body, title), False),) if _excerpt(body, title) else (), author)
                 for i, number, title, name, at, body, author in rows]
@@ -78,13 +79,9 @@ class SqlWebPages:
         async with self.db.read() as session:
             sql = await Sql.of(session)
             rows = await sql.all(
-                "SELECT e.id, e.number, e.title, e.starts_at, e.location, e.capacity, e.status, "
-                "(SELECT count(*) FROM signup s WHERE s.event_id = e.id AND s.state = 'going'), "
-                "(SELECT count(*) FROM signup s WHERE s.event_id = e.id AND s.state = 'waitlisted'), "
-                "e.cancel_reason, e.sequence FROM event e WHERE e.community_id = :c AND e.starts_at < :now "
+                f"SELECT {EVENT_COLUMNS} FROM event e WHERE e.community_id = :c AND e.starts_at < :now "
                 "ORDER BY e.starts_at DESC LIMIT :n", {"c": community_id, "now": stamp(session, now), "n": limit})
-        return [EventInfo(i, n, t, read_stamp(at), where, cap, status, int(going), int(waiting), reason, int(seq))
-                for i, n, t, at, where, cap, status, going, waiting, reason, seq in rows]
+        return [event_info(row) for row in rows]
 
     async def signup_of(self, event_id: int, member_id: int) -> tuple[str, int] | None:
         """The member's sign-up for a table: going or waitlisted, and their
@@ -130,19 +127,6 @@ class SqlWebPages:
                             tuple(topics.get(i, {}).get("expertise", ())), tuple(topics.get(i, {}).get("interest", ())))
                  for i, name, role, posts in rows]
         return sorted(cards, key=lambda card: (-card.posts, card.name.casefold()))
-
-    @staticmethod
-    async def _tags_of(sql: Sql, post_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
-        if not post_ids:
-            return {}
-        marks = ", ".join(f":p{i}" for i in range(len(post_ids)))
-        rows = await sql.all(f"SELECT pt.post_id, t.name FROM posttag pt JOIN tag t ON t.id = pt.tag_id "
-                             f"WHERE pt.post_id IN ({marks}) ORDER BY t.name",
-                             {f"p{i}": post_id for i, post_id in enumerate(post_ids)})
-        found: dict[int, list[str]] = {}
-        for post_id, name in rows:
-            found.setdefault(post_id, []).append(name)
-        return {post_id: tuple(names) for post_id, names in found.items()}
 
 
 def _excerpt(body: str, title: str) -> str:
