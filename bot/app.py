@@ -34,6 +34,7 @@ from bot.incoming import (
     MessageReceived,
     MessageRef,
     MessageRemoved,
+    MessageUnreadable,
     ReactionAdded,
     ReactionRemoved,
     RoomRef,
@@ -94,7 +95,8 @@ LINK_TITLES_PER_TICK = 10
 UNIT_ATTEMPTS = 3
 _VARIATION_SELECTOR = "\ufe0f"
 _EVENT_NAMES = {MessageReceived: "message", MessageEdited: "edit", MessageRemoved: "removal",
-                ReactionAdded: "reaction", ReactionRemoved: "unreaction", ButtonPressed: "button"}
+                ReactionAdded: "reaction", ReactionRemoved: "unreaction", ButtonPressed: "button",
+                MessageUnreadable: "unreadable"}
 # Join outcomes that are sign-ups (the others change nothing).
 _SIGNED_UP = ("going", "waitlisted")
 
@@ -106,7 +108,7 @@ def normalize_emoji(emoji: str) -> str:
 
 def room_of(event: Incoming) -> RoomRef:
     """The room an inbound event happened in."""
-    if isinstance(event, MessageReceived):
+    if isinstance(event, (MessageReceived, MessageUnreadable)):
         return event.ref.room
     if isinstance(event, ButtonPressed):
         return event.message.room
@@ -352,6 +354,8 @@ class Bot:
             return await self._on_edit(community, event)
         if isinstance(event, MessageRemoved):
             return await self._on_removed(community, event)
+        if isinstance(event, MessageUnreadable):
+            return await self._on_unreadable(community, event)
         return await self._on_button(community, event)
 
     # -- edits and removals of chat messages -----------------------------------
@@ -378,6 +382,14 @@ class Bot:
         member = await self.repos.directory.ensure_member(community.id, removed.sender)
         await self.archive.source_removed(community, member, _source(removed.target), self.clock.now())
         return []
+
+    async def _on_unreadable(self, community: CommunityInfo, unreadable: MessageUnreadable) -> list[Send]:
+        """A message that stayed encrypted: its sender is told, in plain
+        words, how to make their messages readable (the adapter reports each
+        missing key once)."""
+        member = await self.repos.directory.ensure_member(community.id, unreadable.sender)
+        text = say(reading_language(community, member), "error.unreadable")
+        return self._in_room(Response(document(text)), unreadable.ref.room, reply_to=unreadable.ref.message_id)
 
     # -- messages ----------------------------------------------------------
 

@@ -254,8 +254,11 @@ class MatrixSettings(_Strict):
     allowed_inviters: list[str] = []
     # Read and answer in end-to-end encrypted rooms (Element's default for
     # private rooms and DMs); the keys are kept in data_dir/matrix-crypto.
-    # Off by default until take-over by a standby process keeps the keys.
-    encryption: bool = False
+    encryption: bool = True
+    # Which members' devices are trusted (adapters/matrix/encryption.py):
+    # "first-use" trusts a device when first seen and pins its keys, and
+    # re-sends it the bot's room keys it asks for; "none" trusts none.
+    trust: Literal["first-use", "none"] = "first-use"
 
     @field_validator("homeserver", "user_id", "password")
     @classmethod

@@ -120,7 +120,18 @@ class MessageRemoved:
     event_id: str | None = None
 
 
-Incoming = MessageReceived | ReactionAdded | ReactionRemoved | ButtonPressed | MessageEdited | MessageRemoved
+@dataclass(frozen=True)
+class MessageUnreadable:
+    """A message the bot could not read: it was end-to-end encrypted and the
+    sender's app never gave the bot its key."""
+
+    sender: Actor
+    ref: MessageRef
+    event_id: str | None = None
+
+
+Incoming = (MessageReceived | ReactionAdded | ReactionRemoved | ButtonPressed | MessageEdited | MessageRemoved
+            | MessageUnreadable)
 
 
 def _actor(actor: Actor) -> Actor:

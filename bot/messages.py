@@ -67,6 +67,7 @@ MESSAGES: dict[str, Message] = _catalog(
     msg("error.too_long", "That message is too long ({length} characters); the limit is {limit}."),
     msg("error.role", "Only {role}s can use {command}. Ask a manager ({managers}) if you need the role."),
     msg("error.slow_down", "Slow down a little: {burst} commands in a row is my limit, then {per_minute} a minute. I'll answer again in a moment."),
+    msg("error.unreadable", "I couldn't read your message: it was end-to-end encrypted and your app did not share its key with me. Please send it again. If this keeps happening, let your app send to unverified sessions too (in Element: Settings → Security & Privacy, turn off \"Never send encrypted messages to unverified sessions\")."),
     msg("error.internal", "Sorry, something went wrong handling {command}. It has been logged; please try again."),
     msg("arg.missing", "Missing {name}."),
     msg("arg.extra", "Unexpected \"{token}\"."),

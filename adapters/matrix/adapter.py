@@ -31,14 +31,18 @@ from aiohttp import ClientError
 from nio import (
     AsyncClient,
     AsyncClientConfig,
+    EnableEncryptionBuilder,
     InviteMemberEvent,
     LoginResponse,
+    MatrixRoom,
+    MegolmEvent,
     MessageDirection,
     ReactionEvent,
     RedactionEvent,
     RoomCreateResponse,
     RoomGetEventResponse,
     RoomGetStateEventResponse,
+    RoomKeyRequestResponse,
     RoomMemberEvent,
     RoomMessagesResponse,
     RoomMessageText,
@@ -49,6 +53,7 @@ from nio import (
     WhoamiResponse,
 )
 
+from adapters.matrix.encryption import answer_key_requests, keep_keys
 from adapters.matrix.render import fits_in_event, message_content
 from adapters.matrix.translate import (
     PLATFORM,
@@ -61,6 +66,7 @@ from adapters.matrix.translate import (
     strip_reply_fallback,
     text_message,
 )
+from adapters.matrix.undecrypted import UndecryptedMessages, Waiting
 from adapters.startup import StartupError
 from bot.config import MatrixSettings
 from bot.incoming import (
@@ -68,6 +74,7 @@ from bot.incoming import (
     Incoming,
     MessageRef,
     MessageRemoved,
+    MessageUnreadable,
     QuotedMessage,
     ReactionAdded,
     ReactionRemoved,
@@ -128,12 +135,14 @@ class MatrixAdapter:
         # With a crypto store the account reads and writes encrypted rooms; its
         # keys live there across restarts. The sync position does not (it is in
         # the database), so a lost store never brings old commands back.
-        config = AsyncClientConfig(max_limit_exceeded=0, max_timeouts=0, store_sync_tokens=False,
-                                   encryption_enabled=crypto_store is not None)
+        self._config = AsyncClientConfig(max_limit_exceeded=0, max_timeouts=0, store_sync_tokens=False,
+                                         encryption_enabled=crypto_store is not None)
         if crypto_store is not None:
             crypto_store.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.client = AsyncClient(settings.homeserver, settings.user_id, device_id=settings.device_id or "",
-                                  config=config, store_path=str(crypto_store or ""))
+        self._crypto_store = str(crypto_store or "")
+        self.client = self._new_client(settings.device_id or "")
+        self._encrypting = crypto_store is not None
+        self.undecrypted = UndecryptedMessages(state)
         self._token: str | None = None
         self._stopping = asyncio.Event()
         self._poll: asyncio.Task[Any] | None = None
@@ -157,7 +166,8 @@ class MatrixAdapter:
                                 SyncResponse, "the first sync")
                 await self._on_invites(first)
                 await self._save_position(first.next_batch)
-            await keep_keys(self.client)
+            await keep_keys(self.client, self.settings.trust)
+            await self.undecrypted.load()
         except (ClientError, TimeoutError) as error:
             raise StartupError(f"the Matrix homeserver {self.settings.homeserver} is unreachable: "
                                f"{error or type(error).__name__}") from error
@@ -171,11 +181,12 @@ class MatrixAdapter:
         while not self._stopping.is_set():
             try:
                 self._poll = asyncio.ensure_future(
-                    self.client.sync(timeout=SYNC_TIMEOUT_MS, sync_filter=SYNC_FILTER, since=self._token)
+                    self.client.sync(timeout=self._sync_timeout_ms(), sync_filter=SYNC_FILTER, since=self._token)
                 )
                 response = _expect(await self._poll, SyncResponse, f"syncing with {self.settings.homeserver}")
                 self._poll = None
-                await keep_keys(self.client)
+                await keep_keys(self.client, self.settings.trust)
+                await answer_key_requests(self.client, response.to_device_events, self.settings.trust)
                 # Shielded: stopping lets the events in hand finish.
                 self._handling = asyncio.ensure_future(self._on_sync(response))
                 complete = await asyncio.shield(self._handling)
@@ -253,7 +264,37 @@ class MatrixAdapter:
         if not all(await asyncio.gather(*rooms)):
             return False
         await self._save_position(response.next_batch)
+        await self._on_keys_come_or_not()
         return True
+
+    async def _on_keys_come_or_not(self) -> None:
+        """Messages that waited for their key: handled when it has come;
+        past their wait, their sender is told (once per missing key)."""
+        for waiting, event in self.undecrypted.readable(self.client.decrypt_event):
+            log.info("Matrix: the key for %s in %s came; handling it now", waiting.event_id, waiting.room_id)
+            await self._after_waiting(waiting, self._on_event(waiting.room_id, event))
+        for waiting in self.undecrypted.given_up():
+            log.warning("Matrix: no key came for %s from %s in %s; telling them", waiting.event_id,
+                        waiting.sender, waiting.room_id)
+            await self._after_waiting(waiting, self._handle(MessageUnreadable(
+                self._actor(waiting.room_id, waiting.sender), message_ref(waiting.room_id, waiting.event_id),
+                event_id=waiting.event_id)))
+
+    async def _after_waiting(self, waiting: Waiting, handling: Awaitable[object]) -> None:
+        """Handle a message that waited, then forget it; if handling fails it
+        waits on (tried again after the next sync)."""
+        try:
+            await handling
+        except Exception:
+            log.exception("Matrix: handling %s, which waited for its key, failed; trying again later",
+                          waiting.event_id)
+            return
+        await self.undecrypted.forget(waiting)
+
+    def _sync_timeout_ms(self) -> int:
+        """The long-poll's length: shorter while a waiting message falls due."""
+        due = self.undecrypted.seconds_to_next_due()
+        return SYNC_TIMEOUT_MS if due is None else min(SYNC_TIMEOUT_MS, int(due * 1000) + 100)
 
     async def _on_room(self, room_id: str, info: Any) -> bool:
         events = list(info.timeline.events)
@@ -303,6 +344,8 @@ class MatrixAdapter:
             return
         if isinstance(event, RoomMessageText):
             await self._on_message(room_id, event)
+        elif isinstance(event, MegolmEvent):
+            await self._on_undecrypted(room_id, event)
         elif isinstance(event, ReactionEvent):
             await self._on_reaction(room_id, event)
         elif isinstance(event, RedactionEvent):
@@ -316,6 +359,21 @@ class MatrixAdapter:
         related = relations(event.source.get("content", {}))
         reply_to = await self._quoted(room_id, related.reply_to) if related.reply_to else None
         await self._handle(text_message(room_id, event.source, self._display_name(room_id, event.sender), reply_to))
+
+    async def _on_undecrypted(self, room_id: str, event: MegolmEvent) -> None:
+        """An encrypted message whose key the bot lacks: kept, and the key
+        asked for (from the sender's devices); see adapters/matrix/undecrypted.py."""
+        if not await self.undecrypted.keep(room_id, event):
+            return
+        log.info("Matrix: cannot read %s from %s in %s yet; asking for its key", event.event_id, event.sender, room_id)
+        if event.session_id in self.client.outgoing_key_requests:
+            return  # asked already, for an earlier message of the same key
+        try:
+            response: object = await self.client.request_room_key(event)
+        except (ClientError, TimeoutError) as error:
+            response = error
+        if not isinstance(response, RoomKeyRequestResponse):  # it may still come unasked
+            log.warning("Matrix: asking for the key of %s failed: %r", event.event_id, response)
 
     async def _on_reaction(self, room_id: str, event: ReactionEvent) -> None:
         # Remembered so that its redaction, which carries no content, can be undone.
@@ -375,6 +433,7 @@ class MatrixAdapter:
     # -- sending -----------------------------------------------------------
 
     async def _send_content(self, room_id: str, content: dict[str, Any], tx_id: str) -> MessageRef:
+        await self._know_room(room_id)
         response = await self._request(self.client.room_send(
             room_id, "m.room.message", content, tx_id=tx_id, ignore_unverified_devices=True))
         if not isinstance(response, RoomSendResponse):
@@ -394,7 +453,7 @@ class MatrixAdapter:
 
     async def _direct_room(self, user_id: str) -> str:
         """The direct room with ``user_id``: the one opened before while they
-        are still in it, else a new one."""
+        are still in it, else a new one (encrypted when their app encrypts)."""
         key = f"matrix:dm:{user_id}"
         room_id = await self._state.get(key)
         if room_id is not None and await self._still_with_us(room_id, user_id):
@@ -402,12 +461,43 @@ class MatrixAdapter:
         if room_id is not None:
             log.info("Matrix: %s is no longer in %s; opening a new direct room", user_id, room_id)
             await self._request(self.client.room_leave(room_id))
+        encrypted = self._encrypting and await self._encrypts(user_id)
         created = await self._request(self.client.room_create(
-            is_direct=True, invite=[user_id], preset=RoomPreset.trusted_private_chat))
+            is_direct=True, invite=[user_id], preset=RoomPreset.trusted_private_chat,
+            initial_state=[EnableEncryptionBuilder().as_dict()] if encrypted else []))
         if not isinstance(created, RoomCreateResponse):
             raise delivery_failure(created, f"opening a direct room with {user_id}")
         await self._state.set(key, created.room_id)
+        if self._encrypting:
+            # Known before its first sync, so the first message can be encrypted for the invitee.
+            room = self.client.rooms.setdefault(created.room_id, MatrixRoom(created.room_id, self.user_id, encrypted))
+            room.add_member(user_id, None, None, invited=True)
         return str(created.room_id)
+
+    async def _encrypts(self, user_id: str) -> bool:
+        """Whether ``user_id`` has a device that can read encrypted messages
+        (what their apps published on the homeserver)."""
+        assert self.client.olm is not None
+        devices = self.client.olm.device_store.active_user_devices
+        if not any(devices(user_id)):
+            self.client.olm.users_for_key_query.add(user_id)
+            await self._request(self.client.keys_query())
+        return any(devices(user_id))
+
+    async def _know_room(self, room_id: str) -> None:
+        """Make sure nio knows a room before sending to it with encryption on
+        (it refuses rooms it has not synced: after a restart or a take-over
+        the sync starts from the saved position, not with every room's state)."""
+        if not self._encrypting or room_id in self.client.rooms:
+            return
+        found = await self._request(self.client.room_get_state_event(room_id, "m.room.encryption"))
+        encrypted = isinstance(found, RoomGetStateEventResponse)
+        if not encrypted and getattr(found, "status_code", None) != "M_NOT_FOUND":
+            raise delivery_failure(found, f"reading the state of {room_id}")
+        if encrypted:
+            self.client.encrypted_rooms.add(room_id)
+        # The members are read by nio before the first encrypted send (members_synced is false).
+        self.client.rooms.setdefault(room_id, MatrixRoom(room_id, self.user_id, encrypted))
 
     async def _still_with_us(self, room_id: str, user_id: str) -> bool:
         """Whether ``user_id`` is in (or invited to) a direct room of ours: as
@@ -418,7 +508,11 @@ class MatrixAdapter:
             return True
         found = await self._request(self.client.room_get_state_event(room_id, "m.room.member", user_id))
         if isinstance(found, RoomGetStateEventResponse):
-            return found.content.get("membership") in ("join", "invite")
+            membership = found.content.get("membership")
+            if membership == "invite" and self._encrypting:
+                await self._know_room(room_id)  # an invitee is no joined member: nio must be told
+                self.client.rooms[room_id].add_member(user_id, None, None, invited=True)
+            return membership in ("join", "invite")
         failure = delivery_failure(found, f"checking {room_id}")
         if not failure.permanent:
             raise failure
@@ -438,22 +532,45 @@ class MatrixAdapter:
         stored = await self._state.get(_LOGIN_KEY)
         if self.settings.access_token:
             device_id = self.settings.device_id or "kenniscafe"
-            if self.client.config.encryption_enabled:
+            if self._encrypting:
                 # Keys belong to the token's own device: ask the server which it is.
                 self.client.access_token = self.settings.access_token
                 device_id = str(_expect(await self.client.whoami(), WhoamiResponse, "asking who we are").device_id)
             self.client.restore_login(self.user_id, device_id, self.settings.access_token)
-        elif stored is not None:
+            if self._keys_lost():
+                log.warning("Matrix: no crypto store for device %s here; if that device had keys before, "
+                            "encrypted rooms will not work: configure a password instead of the access token "
+                            "(the bot then opens a new device when its keys are lost)", device_id)
+            return
+        if stored is not None:
             saved = json.loads(stored)
             self._secrets([saved["access_token"]])
             self.client.restore_login(self.user_id, saved["device_id"], saved["access_token"])
-        else:
-            response = _expect(await self.client.login(self.settings.password or "", device_name="Kenniscafé bot"),
-                               LoginResponse, "logging in")
-            self._secrets([response.access_token])
-            # Kept so a restart reuses this device instead of creating another.
-            await self._state.set(_LOGIN_KEY, json.dumps(
-                {"device_id": response.device_id, "access_token": response.access_token}))
+            if not self._keys_lost():
+                return
+            # The device's keys are not here (the store was lost, or this
+            # process runs on another machine than the one before): a device
+            # cannot get new identity keys, so the bot logs in as a new one.
+            log.warning("Matrix: the crypto store of device %s is not in %s; logging in as a new device",
+                        saved["device_id"], self._crypto_store)
+            await self.client.close()
+            self.client = self._new_client("")
+        response = _expect(await self.client.login(self.settings.password or "", device_name="Kenniscafé bot"),
+                           LoginResponse, "logging in")
+        self._secrets([response.access_token])
+        # Kept so a restart reuses this device instead of creating another.
+        await self._state.set(_LOGIN_KEY, json.dumps(
+            {"device_id": response.device_id, "access_token": response.access_token}))
+
+    def _new_client(self, device_id: str) -> AsyncClient:
+        assert self.settings.homeserver
+        return AsyncClient(self.settings.homeserver, self.user_id, device_id=device_id, config=self._config,
+                           store_path=self._crypto_store)
+
+    def _keys_lost(self) -> bool:
+        """Whether this device's crypto store was just made anew (its keys
+        were never uploaded from here)."""
+        return self.client.olm is not None and not self.client.olm.account.shared
 
     async def _save_position(self, token: str) -> None:
         self._token = token
@@ -484,21 +601,6 @@ class MatrixAdapter:
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
         except TimeoutError:
             pass
-
-
-async def keep_keys(client: AsyncClient) -> None:
-    """Encryption's upkeep after a sync (nothing without a crypto store):
-    upload one-time keys when they run low, learn members' devices, claim
-    keys for new sessions, send the room keys waiting for devices."""
-    if client.olm is None:
-        return
-    if client.should_upload_keys:
-        await client.keys_upload()
-    if client.should_query_keys:
-        await client.keys_query()
-    if client.should_claim_keys:
-        await client.keys_claim(client.get_users_for_key_claiming())
-    await client.send_to_device_messages()
 
 
 def delivery_failure(response: object, what: str) -> DeliveryFailed:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from bot.incoming import Actor, MessageReceived, MessageRef, RoomRef
-from tests.conftest import Transcript
+from pathlib import Path
+
+from bot.incoming import Actor, MessageReceived, MessageRef, MessageUnreadable, RoomRef
+from tests.conftest import Transcript, console_on, console_settings
 
 ROOM = RoomRef("console", "console")
 
@@ -32,3 +34,18 @@ async def test_messages_in_rooms_of_no_community_are_ignored(transcript: Transcr
     assert await transcript.bot.handle(stray) == []
     await transcript.delivered()
     assert transcript.out.getvalue() == ""
+
+
+async def test_an_unreadable_message_gets_one_line_in_the_community_language(tmp_path: Path) -> None:
+    """An encrypted message the bot never got the key for (reported by the
+    Matrix adapter) is answered once, in plain words, whoever reports it again."""
+    settings = console_settings(tmp_path / "nl.db", language="nl")
+    async with console_on(tmp_path / "nl.db", settings=settings) as nl:
+        unreadable = MessageUnreadable(Actor("console", "anna", "anna"), MessageRef(ROOM, "$sealed"),
+                                       event_id="$sealed")
+        for _ in range(2):
+            await nl.bot.handle(unreadable)
+        await nl.delivered()
+        output = nl.out.getvalue()
+    assert output.count("Ik kon je bericht niet lezen") == 1
+    assert "Stuur het alsjeblieft opnieuw" in output and "misgegaan" not in output

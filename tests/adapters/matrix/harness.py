@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nio import AsyncClient, LoginResponse
+
 from adapters.matrix.adapter import MatrixAdapter
 from adapters.runtime import Core, running_core
 from bot.config import Settings
@@ -70,6 +72,17 @@ async def member(synapse: Any, account: Account, *, crypto_store: Path | None = 
         yield client
     finally:
         await client.close()
+
+
+@asynccontextmanager
+async def another_device(synapse: Any, account: Account, crypto_store: Path) -> AsyncIterator[MemberClient]:
+    """The member on a new device of theirs (a new login, as on a new phone), encrypting."""
+    login = AsyncClient(synapse.base_url, account.user_id)
+    response = await login.login(PASSWORD, device_name="new phone")
+    await login.close()
+    assert isinstance(response, LoginResponse), response
+    async with member(synapse, Account(account.user_id, response.access_token), crypto_store=crypto_store) as client:
+        yield client
 
 
 def joined(user_id: str) -> Any:

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from nio import (
     AsyncClient,
     AsyncClientConfig,
     InviteInfo,
+    MegolmEvent,
     RoomCreateResponse,
     RoomMessagesResponse,
     RoomSendResponse,
@@ -20,7 +23,7 @@ from nio import (
     WhoamiResponse,
 )
 
-from adapters.matrix.adapter import keep_keys
+from adapters.matrix.encryption import keep_keys
 
 Predicate = Callable[[dict[str, Any]], bool]
 
@@ -30,6 +33,8 @@ class MemberClient:
 
     def __init__(self, base_url: str, user_id: str, access_token: str, *, crypto_store: Path | None = None) -> None:
         self.user_id = user_id
+        self.base_url = base_url
+        self._held: dict[str, list[dict[str, Any]]] = {}  # room keys held back, by room
         # With a crypto store: a client that encrypts, like Element.
         config = AsyncClientConfig(encryption_enabled=crypto_store is not None, store_sync_tokens=False)
         if crypto_store is not None:
@@ -83,11 +88,72 @@ class MemberClient:
         return await self.send(room_id, f"* {text}", relates_to={"rel_type": "m.replace", "event_id": event_id},
                                new_content={"msgtype": "m.text", "body": text})
 
-    async def react(self, room_id: str, event_id: str, key: str) -> str:
+    async def react(self, room_id: str, event_id: str, key: str, *, encrypted: bool = False) -> str:
+        """React as Element does; ``encrypted``: in an encrypted room, where
+        Element encrypts reactions too (nio's room_send sends them in clear)."""
         content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
+        if encrypted:
+            assert self.client.olm is not None
+            if not self.client.rooms[room_id].members_synced:
+                await self.client.joined_members(room_id)
+            if self.client.olm.should_share_group_session(room_id):
+                await self.client.share_group_session(room_id, ignore_unverified_devices=True)
+            kind, sealed = self.client.encrypt(room_id, "m.reaction", content)
+            return str((await self._put(f"rooms/{room_id}/send/{kind}/{uuid.uuid4().hex}", sealed))["event_id"])
         response = await self.client.room_send(room_id, "m.reaction", content, ignore_unverified_devices=True)
         assert isinstance(response, RoomSendResponse), response
         return str(response.event_id)
+
+    async def hold_back_room_key(self, room_id: str) -> None:
+        """Start a new room key in ``room_id`` and prepare its hand-out to
+        the room's devices, but do not send it (as when it is delayed, or the
+        app shares only with verified sessions): what follows is unreadable
+        to the others until :meth:`release_room_key`."""
+        olm = self.client.olm
+        assert olm is not None
+        if not self.client.rooms[room_id].members_synced:
+            await self.client.joined_members(room_id)
+        olm.users_for_key_query.update(self.client.rooms[room_id].users)  # their devices as they are now
+        await self.client.keys_query()
+        missing = self.client.get_missing_sessions(room_id)
+        if missing:
+            await self.client.keys_claim(missing)
+        olm.create_outbound_group_session(room_id)
+        users = list(self.client.rooms[room_id].users)
+        self._held[room_id] = [hand_out for _, hand_out in
+                               olm.share_group_session_parallel(room_id, users, ignore_unverified_devices=True)]
+        olm.outbound_group_sessions[room_id].shared = True
+
+    async def release_room_key(self, room_id: str) -> None:
+        """Send the room key held back by :meth:`hold_back_room_key`."""
+        for hand_out in self._held.pop(room_id):
+            await self._put(f"sendToDevice/m.room.encrypted/{uuid.uuid4().hex}", hand_out)
+
+    async def ask_for_key(self, event: MegolmEvent) -> None:
+        """Ask for the key of an event we cannot read, as Element does: from
+        our own devices and from the device that sent it; and take the key
+        from that sender (nio takes forwarded keys from our own devices only)."""
+        olm = self.client.olm
+        assert olm is not None and self.client.device_id is not None
+        await self.client.request_room_key(event)
+        to_sender = event.as_key_request(event.sender, self.client.device_id, device_id=event.device_id)
+        await self._put(f"sendToDevice/{to_sender.type}/{uuid.uuid4().hex}", to_sender.as_dict())
+        own_devices_only = olm._should_accept_forward
+
+        def also_from_the_sender(sender: str, sender_key: str, forwarded: Any) -> bool:
+            from_creator = forwarded.source.get("content", {}).get("sender_key") == sender_key
+            return own_devices_only(sender, sender_key, forwarded) or (
+                from_creator and forwarded.session_id in olm.outgoing_key_requests)
+
+        olm._should_accept_forward = also_from_the_sender
+
+    async def _put(self, path: str, content: dict[str, Any]) -> dict[str, Any]:
+        async with aiohttp.ClientSession() as http, http.put(
+                f"{self.base_url}/_matrix/client/v3/{path}", json=content,
+                headers={"Authorization": f"Bearer {self.client.access_token}"}) as response:
+            answer: dict[str, Any] = await response.json()
+        assert response.status == 200, answer
+        return answer
 
     async def redact(self, room_id: str, event_id: str) -> None:
         await self.client.room_redact(room_id, event_id)
@@ -132,6 +198,10 @@ class MemberClient:
                 shown = [s.get("content", {}).get("body") for _, s in self.seen[-15:]]
                 raise AssertionError(f"{self.user_id}: only {len(matched)}/{count} matching events; last: {shown}")
             await self.sync_once()
+
+    def seen_from(self, bot_user: str, text: str) -> list[dict[str, Any]]:
+        """What the bot said so far that contains ``text``."""
+        return [source for _, source in self.seen if from_bot(bot_user, text)(source)]
 
     async def settle(self, seconds: float = 1.5) -> None:
         """Keep syncing for a while (to be sure nothing more arrives)."""
