@@ -123,8 +123,9 @@ async def _latencies(member: MemberClient, room: str, responder: str, text: str,
 
 @asynccontextmanager
 async def _bot(synapse: SynapseServer, bot_id: str, manager: str, db: Path, *,
-               direct: bool = False) -> AsyncIterator[Core]:
-    """The whole bot on Synapse; with ``direct``, its outbox is the in-memory baseline."""
+               direct: bool = False, crypto_store: Path | None = None) -> AsyncIterator[Core]:
+    """The whole bot on Synapse; with ``direct``, its outbox is the in-memory
+    baseline; with ``crypto_store``, it reads and writes encrypted rooms."""
     settings = Settings.model_validate({
         "bot": {"database": sqlite_url_for_path(db), "commands_per_minute": 0},
         "communities": [{"name": "Bench", "managers": [manager], "rooms": ["*"]}],
@@ -138,7 +139,8 @@ async def _bot(synapse: SynapseServer, bot_id: str, manager: str, db: Path, *,
             core.deliverer = Deliverer(outbox, SystemClock())
             core.bot.on_stored = core.deliverer.accept
             await core.deliverer.start()
-        adapter = MatrixAdapter(settings.matrix, core.bot.handle, SqlAdapterState(core.db, SystemClock()))
+        adapter = MatrixAdapter(settings.matrix, core.bot.handle, SqlAdapterState(core.db, SystemClock()),
+                                crypto_store=crypto_store)
         await adapter.start()
         core.attach(adapter)
         task = asyncio.create_task(adapter.run())
@@ -160,37 +162,46 @@ class _Bench:
     def account(self, prefix: str) -> tuple[str, str]:
         return self.synapse.register(f"{prefix}-{uuid.uuid4().hex[:8]}", PASSWORD)
 
-    async def room_with(self, member: MemberClient, user: str) -> str:
-        room = await member.create_room(invite=[user])
+    async def room_with(self, member: MemberClient, user: str, *, encrypted: bool = False) -> str:
+        room = await member.create_room(invite=[user], encrypted=encrypted)
         await member.wait_for(lambda s: s.get("state_key") == user and s.get("content", {}).get("membership") == "join")
         return room
 
     async def latencies(self, runs: int) -> dict[str, list[float]]:
-        """Reply latency of the three contenders, measured in turn (one
-        command to each per round), so a change in the machine's load
-        touches all three alike."""
-        (outbox_id, _), (direct_id, _), (echo_id, echo_token) = (
-            self.account("kcbot"), self.account("kcdirect"), self.account("echo"))
+        """Reply latency of the contenders, measured in turn (one command to
+        each per round), so a change in the machine's load touches all alike:
+        the bot, the bot sending directly, a bare echo client, and the bot in
+        an encrypted room with a member whose client encrypts."""
+        (outbox_id, _), (direct_id, _), (echo_id, echo_token), (sealed_id, _) = (
+            self.account("kcbot"), self.account("kcdirect"), self.account("echo"), self.account("kcsealed"))
         member_id, member_token = self.account("m")
         member = MemberClient(self.synapse.base_url, member_id, member_token)
+        encrypting = MemberClient(self.synapse.base_url, member_id, member_token,
+                                  crypto_store=self.folder / "member-crypto")
         await member.start()
         stop = asyncio.Event()
         echo_task = asyncio.create_task(_echo(self.synapse.base_url, echo_id, echo_token, stop))
-        samples: dict[str, list[float]] = {"outbox": [], "direct": [], "echo": []}
+        samples: dict[str, list[float]] = {"outbox": [], "direct": [], "echo": [], "encrypted": []}
         async with _bot(self.synapse, outbox_id, member_id, self.folder / "latency-outbox.db"), \
-                _bot(self.synapse, direct_id, member_id, self.folder / "latency-direct.db", direct=True):
-            rooms = {"outbox": (await self.room_with(member, outbox_id), outbox_id, "!kc show #1"),
-                     "direct": (await self.room_with(member, direct_id), direct_id, "!kc show #1"),
-                     "echo": (await self.room_with(member, echo_id), echo_id, "ping")}
-            for name in ("outbox", "direct"):
-                room, bot, _ = rooms[name]
-                await _latencies(member, room, bot, "!kc post Bench | a post to show", 1)
+                _bot(self.synapse, direct_id, member_id, self.folder / "latency-direct.db", direct=True), \
+                _bot(self.synapse, sealed_id, member_id, self.folder / "latency-sealed.db",
+                     crypto_store=self.folder / "bot-crypto"):
+            rooms = {"outbox": (member, await self.room_with(member, outbox_id), outbox_id, "!kc show #1"),
+                     "direct": (member, await self.room_with(member, direct_id), direct_id, "!kc show #1"),
+                     "echo": (member, await self.room_with(member, echo_id), echo_id, "ping")}
+            await encrypting.start()
+            rooms["encrypted"] = (encrypting, await self.room_with(encrypting, sealed_id, encrypted=True),
+                                  sealed_id, "!kc show #1")
+            for name in ("outbox", "direct", "encrypted"):
+                client, room, bot, _ = rooms[name]
+                await _latencies(client, room, bot, "!kc post Bench | a post to show", 1)
             for _ in range(runs):
-                for name, (room, responder, text) in rooms.items():
-                    samples[name] += await _latencies(member, room, responder, text, 1)
+                for name, (client, room, responder, text) in rooms.items():
+                    samples[name] += await _latencies(client, room, responder, text, 1)
         stop.set()
         await echo_task
         await member.close()
+        await encrypting.close()
         return samples
 
     async def drain(self, members: int, each: int) -> tuple[float, float]:
@@ -253,6 +264,11 @@ def run(quick: bool) -> list[Result]:
         Result("reply latency p95", percentile(ours, 95), "ms",
                {"sent directly (no outbox)": percentile(direct, 95), "echo client round trip": percentile(echo, 95)}),
         Result("latency the outbox adds at p50", added, "ms", {}, target="< 10", passed=added < 10),
+        Result("reply latency p50, encrypted room", percentile(got["encrypted"], 50), "ms",
+               {"same bot, room not encrypted": percentile(ours, 50)},
+               note="the member's client encrypts the command and decrypts the answer, as Element does"),
+        Result("reply latency p95, encrypted room", percentile(got["encrypted"], 95), "ms",
+               {"same bot, room not encrypted": percentile(ours, 95)}),
         Result("DMs delivered per second from the outbox", drained, "DMs/s", {"bare nio sends": bare},
                note=f"{members * each:,} DMs stored at once ({members} members × {each}), delivered by the "
                     "deliverer (16 at a time, in order per member); the bare client sends the same with the "

@@ -388,6 +388,8 @@ class Bot:
         words, how to make their messages readable (the adapter reports each
         missing key once)."""
         member = await self.repos.directory.ensure_member(community.id, unreadable.sender)
+        if self.rate_limit.check(member.id, self.clock.now()) is not Verdict.RUN:
+            return []  # a flood of unreadable events gets no flood of explanations
         text = say(reading_language(community, member), "error.unreadable")
         return self._in_room(Response(document(text)), unreadable.ref.room, reply_to=unreadable.ref.message_id)
 

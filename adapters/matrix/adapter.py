@@ -53,7 +53,7 @@ from nio import (
     WhoamiResponse,
 )
 
-from adapters.matrix.encryption import answer_key_requests, keep_keys
+from adapters.matrix.encryption import answer_key_requests, keep_keys, learn_devices
 from adapters.matrix.render import fits_in_event, message_content
 from adapters.matrix.translate import (
     PLATFORM,
@@ -361,8 +361,9 @@ class MatrixAdapter:
         await self._handle(text_message(room_id, event.source, self._display_name(room_id, event.sender), reply_to))
 
     async def _on_undecrypted(self, room_id: str, event: MegolmEvent) -> None:
-        """An encrypted message whose key the bot lacks: kept, and the key
-        asked for (from the sender's devices); see adapters/matrix/undecrypted.py."""
+        """An encrypted message whose key the bot lacks: kept until the key
+        comes (the sender's app may send it late), and asked of the account's
+        other sessions, as nio does; see adapters/matrix/undecrypted.py."""
         if not await self.undecrypted.keep(room_id, event):
             return
         log.info("Matrix: cannot read %s from %s in %s yet; asking for its key", event.event_id, event.sender, room_id)
@@ -481,7 +482,7 @@ class MatrixAdapter:
         devices = self.client.olm.device_store.active_user_devices
         if not any(devices(user_id)):
             self.client.olm.users_for_key_query.add(user_id)
-            await self._request(self.client.keys_query())
+            await self._request(learn_devices(self.client, self.settings.trust))
         return any(devices(user_id))
 
     async def _know_room(self, room_id: str) -> None:

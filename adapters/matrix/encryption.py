@@ -40,13 +40,19 @@ async def keep_keys(client: AsyncClient, trust: Trust = "first-use") -> None:
         return
     if client.should_upload_keys:
         await client.keys_upload()
-    if client.should_query_keys:
-        await client.keys_query()
-    if trust == "first-use":
-        trust_new_devices(client)
+    await learn_devices(client, trust)
     if client.should_claim_keys:
         await client.keys_claim(client.get_users_for_key_claiming())
     await client.send_to_device_messages()
+
+
+async def learn_devices(client: AsyncClient, trust: Trust) -> None:
+    """Ask the homeserver for the devices nio wants to know (new members,
+    changed device lists) and, under ``"first-use"``, trust the new ones."""
+    if client.should_query_keys:
+        await client.keys_query()
+        if trust == "first-use":
+            trust_new_devices(client)
 
 
 def trust_new_devices(client: AsyncClient) -> int:

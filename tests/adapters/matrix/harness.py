@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from nio import AsyncClient, LoginResponse
 
 from adapters.matrix.adapter import MatrixAdapter
@@ -85,13 +86,21 @@ async def another_device(synapse: Any, account: Account, crypto_store: Path) -> 
         yield client
 
 
+async def devices_of(synapse: Any, asking: Account, user_id: str) -> set[str]:
+    """A user's devices with encryption keys, as other members' apps see them."""
+    async with aiohttp.ClientSession() as http, http.post(
+            f"{synapse.base_url}/_matrix/client/v3/keys/query", json={"device_keys": {user_id: []}},
+            headers={"Authorization": f"Bearer {asking.token}"}) as response:
+        return set((await response.json())["device_keys"].get(user_id, {}))
+
+
 def joined(user_id: str) -> Any:
     return lambda s: (s.get("type") == "m.room.member" and s.get("state_key") == user_id
                       and s.get("content", {}).get("membership") == "join")
 
 
-async def room_with_bot(anna: MemberClient, bot_id: str) -> str:
-    room_id = await anna.create_room(invite=[bot_id])
+async def room_with_bot(anna: MemberClient, bot_id: str, *, encrypted: bool = False) -> str:
+    room_id = await anna.create_room(invite=[bot_id], encrypted=encrypted)
     await anna.wait_for(joined(bot_id))
     return room_id
 

@@ -17,6 +17,7 @@ from nio.exceptions import EncryptionError
 from tests.adapters.matrix.harness import (
     Account,
     another_device,
+    devices_of,
     joined,
     matrix_bot,
     member,
@@ -34,14 +35,6 @@ async def raw_events(synapse: Any, account: Account, room: str) -> list[dict[str
             f"{synapse.base_url}/_matrix/client/v3/rooms/{room}/messages?dir=b&limit=50",
             headers={"Authorization": f"Bearer {account.token}"}) as response:
         return list((await response.json())["chunk"])
-
-
-async def bot_devices(synapse: Any, asking: Account, bot_id: str) -> set[str]:
-    """The bot's devices with encryption keys, as members' apps see them."""
-    async with aiohttp.ClientSession() as http, http.post(
-            f"{synapse.base_url}/_matrix/client/v3/keys/query", json={"device_keys": {bot_id: []}},
-            headers={"Authorization": f"Bearer {asking.token}"}) as response:
-        return set((await response.json())["device_keys"].get(bot_id, {}))
 
 
 async def encrypted_room_with_bot(anna: MemberClient, bot_id: str, *others: str) -> str:
@@ -93,7 +86,7 @@ async def test_in_an_encrypted_room_posts_joins_and_check_reactions_are_answered
                 if e["type"] in ("m.room.message", "m.room.encrypted", "m.reaction")]
         assert (bot.user_id, "m.room.encrypted") in said, room_id
         assert all(kind == "m.room.encrypted" for _, kind in said), (room_id, said)
-    assert len(await bot_devices(synapse, anna_account, bot.user_id)) == 1
+    assert len(await devices_of(synapse, anna_account, bot.user_id)) == 1
 
 
 async def first_run(synapse: Any, tmp_path: Path, bot: Account, anna: MemberClient) -> tuple[str, str]:
@@ -119,7 +112,7 @@ async def test_after_a_restart_the_bot_reads_on_with_the_same_device(synapse: An
             await anna.send(room, "!kc post Na de herstart | x")
             await anna.wait_for(from_bot(bot.user_id, "Saved #3"))
             await anna.settle(2.0)
-    assert await bot_devices(synapse, anna_account, bot.user_id) == {device}
+    assert await devices_of(synapse, anna_account, bot.user_id) == {device}
     assert len([s for _, s in anna.seen if from_bot(bot.user_id, "Saved #1")(s)]) == 1
     assert not [s for _, s in anna.seen if from_bot(bot.user_id, UNREADABLE)(s)]
 

@@ -23,7 +23,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from storage.engine import Database
 from storage.repositories.outbox import SqlOutbox
 from tests.adapters.matrix.fault_proxy import FaultProxy
-from tests.adapters.matrix.harness import PASSWORD, Account, member, register, room_with_bot
+from tests.adapters.matrix.harness import (
+    PASSWORD,
+    Account,
+    devices_of,
+    member,
+    register,
+    room_with_bot,
+)
 from tests.adapters.matrix.member_client import MemberClient, from_bot
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -138,7 +145,9 @@ async def test_one_process_syncs_and_another_takes_over_within_ten_seconds_of_a_
     bot, anna_account = register(synapse, "kcbot"), register(synapse, "anna")
     write_config(tmp_path, database_url, synapse.base_url, bot, [anna_account.user_id])
     async with AsyncExitStack() as stack:
-        anna = await stack.enter_async_context(member(synapse, anna_account))
+        # Anna's room is encrypted, as Element makes it: the successor reads
+        # it with the device and keys the processes share in data_dir.
+        anna = await stack.enter_async_context(member(synapse, anna_account, crypto_store=tmp_path / "anna-crypto"))
         # The first migrates the new database; the others start once it is up.
         first = await stack.enter_async_context(bot_process(tmp_path, 1))
         others = await asyncio.gather(*(stack.enter_async_context(bot_process(tmp_path, n)) for n in (2, 3)))
@@ -157,7 +166,7 @@ async def test_one_process_syncs_and_another_takes_over_within_ten_seconds_of_a_
         status, health = await leader.health()
         assert status == 200 and health["leading"] == {"matrix": True}, health
 
-        room = await room_with_bot(anna, bot.user_id)
+        room = await room_with_bot(anna, bot.user_id, encrypted=True)
         await anna.send(room, "!kc help")
         await anna.wait_for(from_bot(bot.user_id, "Commands"), timeout=SLOW)
         await anna.settle(3.0)
@@ -217,6 +226,8 @@ async def test_one_process_syncs_and_another_takes_over_within_ten_seconds_of_a_
         last.process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(last.process.wait(), 15)
         assert last.process.returncode == 0, "\n".join(last.lines()[-40:])
+
+        assert len(await devices_of(synapse, anna_account, bot.user_id)) == 1  # one device for all three
 
     assert took_over_after < TAKE_OVER_SECONDS
     assert answered_after < TAKE_OVER_SECONDS
