@@ -270,15 +270,28 @@ class MatrixAdapter:
     async def _on_keys_come_or_not(self) -> None:
         """Messages that waited for their key: handled when it has come;
         past their wait, their sender is told (once per missing key)."""
-        for waiting, event in self.undecrypted.readable(self.client.decrypt_event):
+        for waiting in self.undecrypted.readable(self._has_key):
             log.info("Matrix: the key for %s in %s came; handling it now", waiting.event_id, waiting.room_id)
-            await self._after_waiting(waiting, self._on_event(waiting.room_id, event))
+            await self._after_waiting(waiting, self._on_event_come(waiting))
         for waiting in self.undecrypted.given_up():
             log.warning("Matrix: no key came for %s from %s in %s; telling them", waiting.event_id,
                         waiting.sender, waiting.room_id)
             await self._after_waiting(waiting, self._handle(MessageUnreadable(
                 self._actor(waiting.room_id, waiting.sender), message_ref(waiting.room_id, waiting.event_id),
                 event_id=waiting.event_id)))
+
+    def _has_key(self, waiting: Waiting) -> bool:
+        olm = self.client.olm
+        return olm is not None and olm.inbound_group_store.get(
+            waiting.room_id, waiting.sender_key, waiting.session_id) is not None
+
+    async def _on_event_come(self, waiting: Waiting) -> None:
+        """Fetch a message whose key came (nio decrypts it) and handle it."""
+        fetched = await self.client.room_get_event(waiting.room_id, waiting.event_id)
+        event = _expect(fetched, RoomGetEventResponse, f"fetching {waiting.event_id}").event
+        if isinstance(event, MegolmEvent):
+            raise MatrixRequestFailed(f"Matrix: {waiting.event_id} is still unreadable with the key that came")
+        await self._on_event(waiting.room_id, event)
 
     async def _after_waiting(self, waiting: Waiting, handling: Awaitable[object]) -> None:
         """Handle a message that waited, then forget it; if handling fails it

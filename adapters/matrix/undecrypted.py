@@ -2,25 +2,28 @@
 
 A member's app may send a message before it has shared the room key with
 the bot's device (it did not know the device yet, or it shares only with
-verified sessions). Such a message is kept here, in the adapter's state
-table so a restart does not forget it, while the key is requested; every
-sync it is tried again. If the key has not come after :data:`WAIT_SECONDS`,
-it is given up, and its sender is told once per batch: several messages
-encrypted with the same missing key get one explanation, not one each.
+verified sessions). Such a message is noted here — where it is and which
+key it needs, not its (up to 64 KB) ciphertext — in the adapter's state
+table, so a restart does not forget it. After every sync the adapter looks
+whether its key has come, and if so fetches and handles it. If the key has
+not come after :data:`WAIT_SECONDS`, it is given up, and its sender is told
+once per batch: several messages encrypted with the same missing key get
+one explanation, not one each.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
 
-from nio import Event, MegolmEvent
-from nio.exceptions import EncryptionError
+from nio import MegolmEvent
 
 from storage.repositories.adapter_state import SqlAdapterState
+
+log = logging.getLogger(__name__)
 
 # How long a message may wait for its key before its sender is told.
 WAIT_SECONDS = 60.0
@@ -32,21 +35,14 @@ _KEY = "matrix:undecrypted"
 
 @dataclass(frozen=True)
 class Waiting:
-    """One unreadable message: where, from whom, and its event as received."""
+    """One unreadable message: where, from whom, which key it needs, since when."""
 
     room_id: str
     event_id: str
     sender: str
+    sender_key: str
     session_id: str
-    source: dict[str, Any]
     since: float
-
-    def event(self) -> MegolmEvent:
-        """The encrypted event, as nio parses it (ready to decrypt)."""
-        event = MegolmEvent.from_dict(self.source)
-        assert isinstance(event, MegolmEvent)
-        event.room_id = self.room_id
-        return event
 
 
 class UndecryptedMessages:
@@ -62,7 +58,11 @@ class UndecryptedMessages:
     async def load(self) -> None:
         """Take up the messages an earlier run left waiting."""
         stored = await self._state.get(_KEY)
-        self._waiting = {w["event_id"]: Waiting(**w) for w in json.loads(stored)} if stored else {}
+        try:
+            self._waiting = {w["event_id"]: Waiting(**w) for w in json.loads(stored)} if stored else {}
+        except (ValueError, TypeError, KeyError):  # not what this version writes: start afresh
+            log.warning("Matrix: the list of messages waiting for their key is unreadable; starting a new one")
+            self._waiting = {}
 
     def __len__(self) -> int:
         return len(self._waiting)
@@ -71,22 +71,16 @@ class UndecryptedMessages:
         """Keep ``event`` until its key comes; False if it is kept already."""
         if event.event_id in self._waiting:
             return False
-        self._waiting[event.event_id] = Waiting(room_id, event.event_id, event.sender, event.session_id,
-                                                event.source, self._now())
+        self._waiting[event.event_id] = Waiting(room_id, event.event_id, event.sender, event.sender_key,
+                                                event.session_id, self._now())
         while len(self._waiting) > MOST_WAITING:
             del self._waiting[next(iter(self._waiting))]
         await self._save()
         return True
 
-    def readable(self, decrypt: Callable[[MegolmEvent], Event]) -> list[tuple[Waiting, Event]]:
-        """The waiting messages whose key has come, decrypted."""
-        found = []
-        for waiting in self._waiting.values():
-            try:
-                found.append((waiting, decrypt(waiting.event())))
-            except EncryptionError:
-                continue
-        return found
+    def readable(self, key_is_here: Callable[[Waiting], bool]) -> list[Waiting]:
+        """The waiting messages whose key has come."""
+        return [waiting for waiting in self._waiting.values() if key_is_here(waiting)]
 
     def given_up(self) -> list[Waiting]:
         """The waiting messages past their wait, one per sender and missing

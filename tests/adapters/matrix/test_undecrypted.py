@@ -63,5 +63,17 @@ async def test_a_flood_of_unreadable_events_keeps_only_the_newest(tmp_path: Path
         for n in range(12):
             await waiting.keep("!r", sealed(f"${n}", session=f"S{n}"))
         assert len(waiting) == 5
-        # (a decrypt that works, to list them)
-        assert {w.event_id for w, _ in waiting.readable(lambda event: event)} == {f"${n}" for n in range(7, 12)}
+        assert {w.event_id for w in waiting.readable(lambda _: True)} == {f"${n}" for n in range(7, 12)}
+        assert [w.event_id for w in waiting.readable(lambda w: w.session_id == "S9")] == ["$9"]
+
+
+async def test_a_damaged_list_is_started_afresh_not_a_crash(tmp_path: Path) -> None:
+    async with migrated(sqlite_url_for_path(tmp_path / "kc.db")) as db:
+        state = SqlAdapterState(db, FakeClock())
+        await state.set("matrix:undecrypted", '[{"event_id": "$1", "unknown": true}]')
+        waiting = UndecryptedMessages(state)
+        await waiting.load()
+        assert len(waiting) == 0
+        await state.set("matrix:undecrypted", "not json")
+        await waiting.load()
+        assert await waiting.keep("!r", sealed("$2")) and len(waiting) == 1
