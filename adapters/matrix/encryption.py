@@ -70,9 +70,9 @@ def trust_new_devices(client: AsyncClient) -> int:
 async def answer_key_requests(client: AsyncClient, to_device_events: list[Any], trust: Trust) -> int:
     """Re-send room keys that members' trusted devices asked for (a new
     device, or one that missed the key): only keys of the bot's own
-    sessions, only to a device of someone in that room now. nio answers the
-    account's own devices by itself; these are the others. How many were
-    answered."""
+    sessions, only to a device of someone who is in that room now (joined,
+    not only invited). nio answers the account's own devices by itself;
+    these are the others. How many were answered."""
     if client.olm is None or trust == "none":
         return 0
     answered = 0
@@ -91,7 +91,8 @@ async def _share_key(client: AsyncClient, request: RoomKeyRequest) -> bool:
     assert olm is not None
     room = client.rooms.get(request.room_id)
     ours = request.sender_key == olm.account.identity_keys["curve25519"]
-    if room is None or request.sender not in room.users or not ours:
+    member = room is not None and request.sender in room.users and request.sender not in room.invited_users
+    if not member or not ours:
         log.info("Matrix: not sharing key %s with %s: %s", request.session_id, request.sender,
                  "not our session" if not ours else "not in that room")
         return False
