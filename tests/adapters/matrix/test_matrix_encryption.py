@@ -89,6 +89,23 @@ async def test_in_an_encrypted_room_posts_joins_and_check_reactions_are_answered
     assert len(await devices_of(synapse, anna_account, bot.user_id)) == 1
 
 
+async def test_a_member_whose_app_does_not_encrypt_gets_plain_direct_messages(synapse: Any, tmp_path: Path) -> None:
+    """Encryption on, but Kees's app has no encryption keys (an old client, a
+    bridge): his DM room is not encrypted, or he could not read it."""
+    bot, kees_account = register(synapse, "kcbot"), register(synapse, "kees")
+    async with matrix_bot(synapse, tmp_path / "kc.db", bot, [kees_account.user_id],
+                          crypto_store=tmp_path / "bot-crypto"), member(synapse, kees_account) as kees:
+        room = await kees.create_room(invite=[bot.user_id])
+        await kees.wait_for(joined(bot.user_id))
+        await kees.send(room, "!kc event new Koffietafel | 2030-01-11 09:30 | Winkwaves | 2")
+        (announcement,) = await kees.wait_for(from_bot(bot.user_id, "E1 Koffietafel"))
+        await kees.react(room, announcement["event_id"], "✅")
+        await kees.wait_for(from_bot(bot.user_id, "You're in for E1 (1/2)."))
+    (dm,) = said_in(room, kees, bot.user_id, "You're in for E1")
+    kinds = {e["type"] for e in await raw_events(synapse, kees_account, dm) if e["sender"] == bot.user_id}
+    assert "m.room.message" in kinds and "m.room.encrypted" not in kinds and "m.room.encryption" not in kinds
+
+
 async def first_run(synapse: Any, tmp_path: Path, bot: Account, anna: MemberClient) -> tuple[str, str]:
     """The bot's first run (crypto store in tmp_path/bot-crypto): Anna opens
     an encrypted room with it and posts #1. The room and the bot's device."""
