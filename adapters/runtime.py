@@ -276,11 +276,11 @@ async def run_platforms(settings: Settings, *, secrets: LogRedaction | None = No
         matrix: Standby | None = None
         try:
             if settings.matrix.enabled:
-                store = private_folder(Path(settings.bot.data_dir)) / "matrix-crypto"
+                store = private_folder(Path(settings.bot.data_dir)) / "matrix-crypto" \
+                    if settings.matrix.encryption else None
                 matrix = matrix_standby(settings, core, lambda: MatrixAdapter(
                     settings.matrix, core.bot.handle, SqlAdapterState(core.db, clock),
-                    secrets=secrets.add if secrets else None,
-                    crypto_store=store if settings.matrix.encryption else None))
+                    secrets=secrets.add if secrets else None, crypto_store=store))
                 services.append(matrix)
                 await matrix.start()
             if settings.slack.enabled:

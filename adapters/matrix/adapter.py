@@ -141,7 +141,6 @@ class MatrixAdapter:
             crypto_store.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._crypto_store = str(crypto_store or "")
         self.client = self._new_client(settings.device_id or "")
-        self._encrypting = crypto_store is not None
         self.undecrypted = UndecryptedMessages(state)
         self._token: str | None = None
         self._stopping = asyncio.Event()
@@ -575,6 +574,10 @@ class MatrixAdapter:
         # Kept so a restart reuses this device instead of creating another.
         await self._state.set(_LOGIN_KEY, json.dumps(
             {"device_id": response.device_id, "access_token": response.access_token}))
+
+    @property
+    def _encrypting(self) -> bool:
+        return bool(self._config.encryption_enabled)
 
     def _new_client(self, device_id: str) -> AsyncClient:
         assert self.settings.homeserver

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from nio import AsyncClient, LoginResponse
 
 from adapters.matrix.adapter import MatrixAdapter
@@ -20,7 +19,7 @@ from bot.config import Settings
 from bot.ports import Clock, SystemClock
 from storage.engine import sqlite_url_for_path
 from storage.repositories.adapter_state import SqlAdapterState
-from tests.adapters.matrix.member_client import MemberClient
+from tests.adapters.matrix.member_client import MemberClient, client_api
 
 PASSWORD = "correct horse battery staple"
 
@@ -88,10 +87,8 @@ async def another_device(synapse: Any, account: Account, crypto_store: Path) -> 
 
 async def devices_of(synapse: Any, asking: Account, user_id: str) -> set[str]:
     """A user's devices with encryption keys, as other members' apps see them."""
-    async with aiohttp.ClientSession() as http, http.post(
-            f"{synapse.base_url}/_matrix/client/v3/keys/query", json={"device_keys": {user_id: []}},
-            headers={"Authorization": f"Bearer {asking.token}"}) as response:
-        return set((await response.json())["device_keys"].get(user_id, {}))
+    found = await client_api(synapse.base_url, asking.token, "POST", "keys/query", {"device_keys": {user_id: []}})
+    return set(found["device_keys"].get(user_id, {}))
 
 
 def joined(user_id: str) -> Any:

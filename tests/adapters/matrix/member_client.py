@@ -148,12 +148,8 @@ class MemberClient:
         olm._should_accept_forward = also_from_the_sender
 
     async def _put(self, path: str, content: dict[str, Any]) -> dict[str, Any]:
-        async with aiohttp.ClientSession() as http, http.put(
-                f"{self.base_url}/_matrix/client/v3/{path}", json=content,
-                headers={"Authorization": f"Bearer {self.client.access_token}"}) as response:
-            answer: dict[str, Any] = await response.json()
-        assert response.status == 200, answer
-        return answer
+        assert self.client.access_token
+        return await client_api(self.base_url, self.client.access_token, "PUT", path, content)
 
     async def redact(self, room_id: str, event_id: str) -> None:
         await self.client.room_redact(room_id, event_id)
@@ -209,6 +205,17 @@ class MemberClient:
         while time.monotonic() < deadline:
             await self.sync_once(timeout_ms=300)
             await asyncio.sleep(0)
+
+
+async def client_api(base_url: str, token: str, method: str, path: str,
+                     body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One request to the homeserver's client API, as ``token``'s user; its JSON answer."""
+    async with aiohttp.ClientSession() as http, http.request(
+            method, f"{base_url}/_matrix/client/v3/{path}", json=body,
+            headers={"Authorization": f"Bearer {token}"}) as response:
+        answer: dict[str, Any] = await response.json()
+    assert response.status == 200, answer
+    return answer
 
 
 def from_bot(bot_user: str, text: str) -> Predicate:

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from nio import MegolmEvent
 from nio.exceptions import EncryptionError
 
@@ -23,7 +22,7 @@ from tests.adapters.matrix.harness import (
     member,
     register,
 )
-from tests.adapters.matrix.member_client import MemberClient, from_bot
+from tests.adapters.matrix.member_client import MemberClient, client_api, from_bot
 from tests.conftest import FakeClock
 
 UNREADABLE = "I couldn't read your message"
@@ -31,10 +30,8 @@ UNREADABLE = "I couldn't read your message"
 
 async def raw_events(synapse: Any, account: Account, room: str) -> list[dict[str, Any]]:
     """The room's events as the homeserver keeps them (encrypted ones undecrypted)."""
-    async with aiohttp.ClientSession() as http, http.get(
-            f"{synapse.base_url}/_matrix/client/v3/rooms/{room}/messages?dir=b&limit=50",
-            headers={"Authorization": f"Bearer {account.token}"}) as response:
-        return list((await response.json())["chunk"])
+    found = await client_api(synapse.base_url, account.token, "GET", f"rooms/{room}/messages?dir=b&limit=50")
+    return list(found["chunk"])
 
 
 async def encrypted_room_with_bot(anna: MemberClient, bot_id: str, *others: str) -> str:
@@ -130,8 +127,8 @@ async def test_after_a_restart_the_bot_reads_on_with_the_same_device(synapse: An
             await anna.wait_for(from_bot(bot.user_id, "Saved #3"))
             await anna.settle(2.0)
     assert await devices_of(synapse, anna_account, bot.user_id) == {device}
-    assert len([s for _, s in anna.seen if from_bot(bot.user_id, "Saved #1")(s)]) == 1
-    assert not [s for _, s in anna.seen if from_bot(bot.user_id, UNREADABLE)(s)]
+    assert len(anna.seen_from(bot.user_id, "Saved #1")) == 1
+    assert not anna.seen_from(bot.user_id, UNREADABLE)
 
 
 async def test_a_lost_crypto_store_brings_no_old_command_back(synapse: Any, tmp_path: Path) -> None:
@@ -154,8 +151,8 @@ async def test_a_lost_crypto_store_brings_no_old_command_back(synapse: Any, tmp_
             await anna.send(room, "!kc post Tweede | x")
             await anna.wait_for(from_bot(bot.user_id, "Saved #2"), timeout=60)
             await anna.settle(2.0)
-    assert len([s for _, s in anna.seen if from_bot(bot.user_id, "Saved #1")(s)]) == 1
-    assert len([s for _, s in anna.seen if from_bot(bot.user_id, "Saved #")(s)]) == 2
+    assert len(anna.seen_from(bot.user_id, "Saved #1")) == 1
+    assert len(anna.seen_from(bot.user_id, "Saved #")) == 2
 
 
 async def test_a_message_whose_key_comes_late_is_answered_when_it_comes(synapse: Any, tmp_path: Path) -> None:
@@ -171,7 +168,7 @@ async def test_a_message_whose_key_comes_late_is_answered_when_it_comes(synapse:
         await anna.wait_for(from_bot(bot.user_id, "Saved #1 “Sleutel later”"), timeout=60)
         await anna.settle(2.0)
         assert len(adapter.undecrypted) == 0
-    assert not [s for _, s in anna.seen if from_bot(bot.user_id, UNREADABLE)(s)]
+    assert not anna.seen_from(bot.user_id, UNREADABLE)
 
 
 async def test_a_message_whose_key_never_comes_gets_one_plain_line(synapse: Any, tmp_path: Path) -> None:
@@ -186,11 +183,11 @@ async def test_a_message_whose_key_never_comes_gets_one_plain_line(synapse: Any,
         (line,) = await anna.wait_for(from_bot(bot.user_id, UNREADABLE), timeout=60)
         await anna.settle(5.0)
         assert len(adapter.undecrypted) == 0
-    assert len([s for _, s in anna.seen if from_bot(bot.user_id, UNREADABLE)(s)]) == 1
+    assert len(anna.seen_from(bot.user_id, UNREADABLE)) == 1
     assert line["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == first
     assert "Settings → Security & Privacy" in line["content"]["body"]
     assert "Traceback" not in line["content"]["body"] and "went wrong" not in line["content"]["body"]
-    assert not [s for _, s in anna.seen if from_bot(bot.user_id, "Saved #")(s)]
+    assert not anna.seen_from(bot.user_id, "Saved #")
 
 
 async def test_room_keys_go_to_members_new_devices_but_not_to_strangers(synapse: Any, tmp_path: Path) -> None:
@@ -227,10 +224,8 @@ async def test_room_keys_go_to_members_new_devices_but_not_to_strangers(synapse:
 
 async def sealed_event(synapse: Any, account: Account, room: str, event_id: str) -> MegolmEvent:
     """An event as the homeserver holds it: still encrypted."""
-    async with aiohttp.ClientSession() as http, http.get(
-            f"{synapse.base_url}/_matrix/client/v3/rooms/{room}/event/{event_id}",
-            headers={"Authorization": f"Bearer {account.token}"}) as response:
-        event = MegolmEvent.from_dict(await response.json())
+    event = MegolmEvent.from_dict(await client_api(synapse.base_url, account.token, "GET",
+                                                   f"rooms/{room}/event/{event_id}"))
     assert isinstance(event, MegolmEvent)
     event.room_id = room
     return event
